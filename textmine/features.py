@@ -1,0 +1,107 @@
+"""Turning segmented comments into feature vectors: word and character n-gram TF-IDF.
+
+:class:`DocumentVectorizer` takes :class:`~textmine.segment.Document` objects (or raw
+strings, which it segments with the default segmenter), so that one segmentation per
+comment serves every model that reads it.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .segment import Document, default_segmenter
+
+__all__ = ["DocumentVectorizer", "as_documents", "word_ngrams", "char_ngrams"]
+
+
+def as_documents(X: Sequence[object]) -> list[Document]:
+    """``X`` as Documents: Documents pass through, anything else is segmented with the
+    default segmenter."""
+    if X and all(isinstance(x, Document) for x in X):
+        return list(X)
+    return default_segmenter().transform(X)
+
+
+def word_ngrams(doc: Document, n: int = 2) -> list[str]:
+    """Word unigrams and, within each clause, word n-grams up to ``n`` (joined by a space)."""
+    grams = []
+    for clause in doc.clause_tokens:
+        grams.extend(clause)
+        for k in range(2, n + 1):
+            grams.extend(" ".join(clause[i:i + k]) for i in range(len(clause) - k + 1))
+    return grams
+
+
+def char_ngrams(doc: Document, low: int = 1, high: int = 3) -> list[str]:
+    """Character n-grams of each clause, lengths ``low`` to ``high``."""
+    grams = []
+    for clause in doc.clauses:
+        for k in range(low, high + 1):
+            grams.extend(clause[i:i + k] for i in range(len(clause) - k + 1))
+    return grams
+
+
+def _word_analyzer(doc: Document) -> list[str]:
+    return word_ngrams(doc, 2)
+
+
+def _char_analyzer(doc: Document) -> list[str]:
+    return char_ngrams(doc, 1, 3)
+
+
+class DocumentVectorizer(TransformerMixin, BaseEstimator):
+    """Sparse TF-IDF features: word uni/bigrams and character 1-3-grams, side by side.
+
+    Parameters
+    ----------
+    min_df : int, default=1
+        Ignore n-grams seen in fewer comments.
+    max_features : int, default=None
+        Keep at most this many n-grams of each kind (by frequency).
+    use_chars : bool, default=True
+        Add the character n-grams (robust to segmentation errors and typos).
+    """
+
+    def __init__(self, *, min_df: int = 1, max_features: int | None = None, use_chars: bool = True):
+        self.min_df = min_df
+        self.max_features = max_features
+        self.use_chars = use_chars
+
+    def _vectorizers(self):
+        common = dict(lowercase=False, min_df=self.min_df, max_features=self.max_features,
+                      sublinear_tf=True, dtype=__import__("numpy").float32)
+        words = TfidfVectorizer(analyzer=_word_analyzer, **common)
+        chars = TfidfVectorizer(analyzer=_char_analyzer, **common) if self.use_chars else None
+        return words, chars
+
+    def fit(self, X, y=None):
+        """Learn the vocabularies and IDF weights; returns self."""
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit and return the feature matrix of ``X`` (CSR, float32)."""
+        import scipy.sparse as sp
+
+        docs = as_documents(X)
+        self.words_, self.chars_ = self._vectorizers()
+        parts = [self.words_.fit_transform(docs)]
+        if self.chars_ is not None:
+            parts.append(self.chars_.fit_transform(docs))
+        return sp.hstack(parts, format="csr")
+
+    def transform(self, X):
+        """Feature matrix of ``X``: one row per comment, in order."""
+        import scipy.sparse as sp
+
+        from .errors import NotFittedError
+
+        if not hasattr(self, "words_"):
+            raise NotFittedError(self)
+        docs = as_documents(X)
+        parts = [self.words_.transform(docs)]
+        if self.chars_ is not None:
+            parts.append(self.chars_.transform(docs))
+        return sp.hstack(parts, format="csr")

