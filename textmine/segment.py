@@ -36,7 +36,6 @@ _CLAUSE_BREAK = re.compile(r"([,.!?;~，。！？；～…\s]+)")
 # Marks a clause that was a question or an exclamation; kept as a token (it changes polarity:
 # "油耗高吗?" asks, "油耗高!" complains).
 QUESTION, EXCLAMATION = "?", "!"
-_MAX_CACHE = 200_000
 
 
 @dataclass(frozen=True)
@@ -141,15 +140,19 @@ class Segmenter(TransformerMixin, BaseEstimator):
         Join a negation with the word it negates ("不新鲜").
     use_project_dictionary : bool, default=True
         Load ``corpora/feedback_dict.txt`` into jieba.
+    cache_size : int, default=200000
+        Remember the tokens of this many distinct clauses (feedback repeats itself:
+        "好评", "送餐很快"); 0 turns the cache off. The cache is emptied when full.
     """
 
     def __init__(self, *, user_dict=None, stopwords=None, extra_stopwords=None,
-                 negation: bool = True, use_project_dictionary: bool = True):
+                 negation: bool = True, use_project_dictionary: bool = True, cache_size: int = 200_000):
         self.user_dict = user_dict
         self.stopwords = stopwords
         self.extra_stopwords = extra_stopwords
         self.negation = negation
         self.use_project_dictionary = use_project_dictionary
+        self.cache_size = cache_size
 
     # -- set-up (lazy, not part of the parameters) ----------------------------------
     def _state(self):
@@ -198,9 +201,10 @@ class Segmenter(TransformerMixin, BaseEstimator):
             if tok not in stop:
                 clauses[-1].append(tok)
             i += 1
-        if len(cache) >= _MAX_CACHE:
-            cache.clear()
-        cache[piece] = clauses
+        if self.cache_size:
+            if len(cache) >= self.cache_size:
+                cache.clear()
+            cache[piece] = clauses
         return clauses
 
     def document(self, value: object) -> Document:

@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+
+from textmine.classify import IssueClassifier, best_threshold
+from textmine.errors import NotFittedError
+
+from conftest import TINY_CORPUS
+
+
+def _fit():
+    texts = [t for t, _ in TINY_CORPUS]
+    labels = [[part.split(":")[0] for part in l.split("|")] for _, l in TINY_CORPUS]
+    return IssueClassifier(threshold_folds=0).fit(texts, labels)
+
+
+def test_classify_learns_categories_from_words():
+    clf = _fit()
+    assert set(clf.classes_) == {"logistics", "food", "service", "other"}
+    labels = clf.predict_labels(["快递太慢了", "菜很难吃", "客服态度很差"])
+    assert labels[0][0] == "logistics" and labels[1][0] == "food" and labels[2][0] == "service"
+
+
+def test_classify_every_comment_gets_at_least_one_category():
+    clf = _fit()
+    Y = clf.predict(["", "嗯", "送餐太慢菜也难吃"])
+    assert (Y.sum(axis=1) >= 1).all()
+
+
+def test_classify_predict_proba_shape_and_range():
+    clf = _fit()
+    P = clf.predict_proba(["送餐太慢", "好吃"])
+    assert P.shape == (2, len(clf.classes_))
+    assert ((P >= 0) & (P <= 1)).all()
+
+
+def test_classify_unfitted_raises_clear_error():
+    with pytest.raises(NotFittedError, match="fit"):
+        IssueClassifier().predict(["送餐太慢"])
+
+
+def test_classify_mismatched_lengths_rejected():
+    with pytest.raises(ValueError, match="2 comments"):
+        IssueClassifier().fit(["a", "b"], [["food"]])
+
+
+def test_classify_tuned_thresholds_are_set_per_category():
+    texts = [t for t, _ in TINY_CORPUS] * 2
+    labels = [[part.split(":")[0] for part in l.split("|")] for _, l in TINY_CORPUS] * 2
+    clf = IssueClassifier(threshold_folds=3).fit(texts, labels)
+    assert clf.thresholds_.shape == (len(clf.classes_),)
+    assert ((clf.thresholds_ >= 0.05) & (clf.thresholds_ <= 0.95)).all()
+
+
+def test_classify_best_threshold_separates_scores():
+    y = np.array([0, 0, 1, 1])
+    cut = best_threshold(y, np.array([0.1, 0.2, 0.7, 0.9]))
+    assert 0.2 < cut <= 0.7
+
+
+def test_classify_composes_in_a_pipeline():
+    from sklearn.pipeline import Pipeline
+
+    from textmine.segment import Segmenter
+
+    texts = [t for t, _ in TINY_CORPUS]
+    labels = [[part.split(":")[0] for part in l.split("|")] for _, l in TINY_CORPUS]
+    pipe = Pipeline([("segment", Segmenter()), ("classify", IssueClassifier(threshold_folds=0))]).fit(texts, labels)
+    assert pipe.predict(["送餐太慢"]).shape == (1, 4)
