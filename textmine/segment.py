@@ -175,7 +175,8 @@ class Segmenter(TransformerMixin, BaseEstimator):
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state.pop("_runtime", None)  # the tokenizer and cache are rebuilt on first use
+        state.pop("_runtime", None)  # the tokenizer, tagger and cache are rebuilt on first use
+        state.pop("_tagger", None)
         return state
 
     # -- the work ---------------------------------------------------------------
@@ -246,10 +247,12 @@ class Segmenter(TransformerMixin, BaseEstimator):
 
     def pos_cut(self, text: str) -> list[tuple[str, str]]:
         """(word, part-of-speech tag) pairs of a normalised text, with jieba.posseg."""
-        import jieba.posseg
+        tagger = self.__dict__.get("_tagger")
+        if tagger is None:
+            import jieba.posseg
 
-        tokenizer, _, _ = self._state()
-        return [(w, f) for w, f in jieba.posseg.POSTokenizer(tokenizer).lcut(text)]
+            tagger = self.__dict__["_tagger"] = jieba.posseg.POSTokenizer(self._state()[0])
+        return [(w, f) for w, f in tagger.lcut(text)]
 
 
 _default_lock = threading.Lock()
