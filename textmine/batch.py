@@ -1,5 +1,5 @@
-"""Whole files in, whole files out: the work behind ``textmine classify`` and
-``textmine segment``.
+"""Whole files in, whole files out: the work behind ``textmine classify``,
+``textmine segment`` and ``textmine summarize``.
 
 Files are streamed in chunks, so memory stays bounded; every input row gives exactly one
 output row, in input order, with the input's columns kept and an ``error`` column saying
@@ -15,7 +15,7 @@ from typing import TextIO
 
 from .io import TableWriter, find_text_column, iter_tables
 
-__all__ = ["Progress", "classify_file", "segment_file"]
+__all__ = ["Progress", "classify_file", "segment_file", "summarize_file"]
 
 
 class Progress:
@@ -131,3 +131,58 @@ def segment_file(input_path: str | Path, output_path: str | Path, *, segmenter=N
 
     return _process_file(input_path, output_path, work, text_col=text_col, format=format, encoding=encoding,
                          chunk_size=chunk_size, progress=progress or Progress("segment"))
+
+
+def _results_from_classified(frame, text_col: str) -> list:
+    """Rebuild Results from the columns ``classify`` writes (categories, sentiment,
+    evidence, error)."""
+    from .bundle import Result
+    from .normalise import normalise_text
+    from .sentiment import sentiment_label
+    from .taxonomy import parse_labels
+
+    results = []
+    for text, cats, score, evidence, error in zip(frame[text_col], frame["categories"], frame["sentiment"],
+                                                  frame.get("evidence", [""] * len(frame)),
+                                                  frame.get("error", [""] * len(frame))):
+        labels = {c: (p if p is not None else 0) for c, p in parse_labels(cats).items()} if str(cats).strip() else {}
+        ev = dict(part.partition(":")[::2] for part in str(evidence).split("|") if ":" in part)
+        value = float(score) if str(score).strip() else 0.5
+        results.append(Result(normalise_text(text), labels, {}, ev, value, sentiment_label(value), str(error) or None))
+    return results
+
+
+def summarize_file(input_path: str | Path, outdir: str | Path, *, model=None, text_col: str | None = None,
+                   date_col: str | None = None, group_col: str | None = None, format: str | None = None,
+                   encoding: str | None = None, keep_all: bool = False, progress: Progress | None = None):
+    """Summarise a dump into ``outdir`` (see :func:`textmine.report.write`).
+
+    ``input_path`` is either the output of :func:`classify_file` (it has a
+    ``categories`` column) or a raw dump, which is classified first with ``model``
+    (default: the shipped model). Returns ``(summary, files)``."""
+    from . import report
+    from .bundle import load_model
+    from .errors import MISSING_COLUMN, InputError
+    from .io import read_table
+    from .summarize import summarize
+
+    frame = read_table(input_path, format=format, encoding=encoding)
+    col = find_text_column(list(frame.columns), text_col, path=input_path)
+    for name in (date_col, group_col):
+        if name is not None and name not in frame.columns:
+            raise InputError(MISSING_COLUMN.format(column=name, columns=", ".join(map(repr, frame.columns))),
+                             path=str(input_path))
+    progress = progress or Progress("summarize")
+    model = model or load_model()
+    if "categories" in frame.columns and "sentiment" in frame.columns:
+        results = _results_from_classified(frame, col)
+    else:
+        results = []
+        for start in range(0, len(frame), 20_000):
+            results += model.analyze(frame[col].iloc[start:start + 20_000].tolist())
+            progress.update(min(20_000, len(frame) - start))
+        progress.close()
+    summary = summarize(results, dates=frame[date_col].tolist() if date_col else None,
+                        groups=frame[group_col].tolist() if group_col else None, keep_all=keep_all,
+                        segmenter=model.segmenter, sentiment=model.sentiment)
+    return summary, report.write(summary, outdir)

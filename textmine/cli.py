@@ -60,6 +60,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     _input_options(p)
 
+    p = verbs.add_parser("summarize", help="Pareto of complaints, pain points, trends, word clouds and report.html")
+    p.add_argument("input", type=Path, help="a raw dump, or the output of classify")
+    p.add_argument("-o", "--output", type=Path, required=True, help="folder for the report and tables")
+    p.add_argument("--model", type=Path, help="model file, when INPUT is not classified yet (default: the shipped model)")
+    p.add_argument("--date-col", help="column of dates: adds the trend and alerts")
+    p.add_argument("--group-col", help="column of stores, products or channels: adds complaints per group")
+    p.add_argument("--keep-all", action="store_true", help="keep duplicates and meaningless comments in the statistics")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--json", action="store_true", help="print the Pareto table and alerts as JSON")
+    _input_options(p)
+
     p = verbs.add_parser("train", help="train a model on labelled comments")
     p.add_argument("corpus", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True, help="model file to write (its manifest goes beside it)")
@@ -110,6 +121,19 @@ def _run(args: argparse.Namespace) -> int:
             print(json.dumps(stats, ensure_ascii=False))
         else:
             print(f"{stats['rows']:,} rows -> {stats['output']} ({stats['errors']:,} with an error)", file=sys.stderr)
+        return ExitStatus.SUCCESS
+    if args.verb == "summarize":
+        summary, files = batch.summarize_file(
+            args.input, args.output, model=bundle.load_model(args.model) if args.model else None,
+            text_col=args.text_col, date_col=args.date_col, group_col=args.group_col, format=args.format,
+            encoding=args.encoding, keep_all=args.keep_all,
+            progress=batch.Progress("classify", enabled=False if args.quiet else None))
+        if args.json:
+            print(json.dumps({"pareto": [vars(r) for r in summary.pareto], "alerts": [vars(a) for a in summary.alerts],
+                              "files": {k: str(v) for k, v in files.items()}}, ensure_ascii=False))
+        else:
+            print(f"{summary.comments:,} comments, {summary.complaints:,} with a complaint -> {files['report']}",
+                  file=sys.stderr)
         return ExitStatus.SUCCESS
     label_args = dict(text_col=args.text_col, label_col=args.label_col, id_col=args.id_col,
                       polarity_col=args.polarity_col, format=args.format, encoding=args.encoding)

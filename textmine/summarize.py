@@ -34,9 +34,9 @@ PLACEHOLDERS = frozenset({
     "该用户觉得商品较好", "评价方未及时做出评价,系统默认好评", "无", "没有", "暂无",
 })
 _WORD_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
-_DEGREE = re.compile(r"^(太|很|非常|特别|超级|超|有点|有些|比较|真的|实在|巨|贼|挺|好|十分|极其|更)+")
+_DEGREE = re.compile(r"^(太|很|非常|特别|超级|有点|有些|比较|真的|实在|十分|极其|更)+")
+_BARE_NEGATIONS = frozenset({"不过", "不是", "没有", "不会", "不能", "不要", "不用", "无法", "不到", "没", "不"})
 _ASPECT_TAGS = frozenset({"n", "vn", "nz", "ng", "an", "nl", "eng"})
-_OPINION_TAGS = ("a", "l", "i", "v", "z")
 
 
 @dataclass(frozen=True)
@@ -77,17 +77,19 @@ class Alert:
 
 @dataclass(frozen=True)
 class DataQuality:
-    """Comments left out of the statistics, by reason, as positions in the input."""
+    """Comments left out of the statistics, by reason. Positions count from 0 in the
+    input order; a duplicate is ``(position, position of the first copy)``."""
 
     empty: list[int] = field(default_factory=list)
     meaningless: list[int] = field(default_factory=list)
-    duplicates: list[tuple[int, int]] = field(default_factory=list)  # (position, first position)
+    duplicates: list[tuple[int, int]] = field(default_factory=list)
     near_duplicates: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def excluded(self) -> set[int]:
         """Every position left out."""
-        return set(self.empty) | set(self.meaningless) | {i for i, _ in self.duplicates} | {i for i, _ in self.near_duplicates}
+        return (set(self.empty) | set(self.meaningless) | {i for i, _ in self.duplicates}
+                | {i for i, _ in self.near_duplicates})
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,9 @@ class Summary:
     polarity_table: dict[str, dict[int, int]]
     sentiment_histogram: list[int]
     pain_points: dict[str, list[PainPoint]]
+    phrase_counts: dict[str, dict[str, int]]
     quality: DataQuality
+    texts: list[str]
     trend: list[dict] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     groups: list[dict] = field(default_factory=list)
@@ -126,36 +130,48 @@ def pareto(counts: Mapping[str, int], *, cutoff: float = VITAL_SHARE) -> list[Pa
 def _canonical(phrase: str) -> str:
     """The form near-duplicate phrases share: degree words and trailing 了/啊 removed."""
     core = re.sub(r"[了啊呀吧的哦]+$", "", phrase)
-    parts = [p for p in re.split(r"(?<=[\u4e00-\u9fff])(?=太|很|非常|特别|超级|有点|真的|好)", core) if p]
+    parts = [p for p in re.split(r"(?<=[\u4e00-\u9fff])(?=太|很|非常|特别|超级|有点|真的)", core) if p]
     return "".join(_DEGREE.sub("", p) or p for p in parts)
 
 
-def pain_phrases(clause: str, segmenter) -> list[str]:
+def _feedback_words() -> frozenset[str]:
+    """Words of the feedback dictionary that say what went wrong (tagged v, a or l)."""
+    from .resources import resource_path
+    from .segment import load_word_list
+
+    entries = [line.split() for line in load_word_list(resource_path("corpora", "feedback_dict.txt"))]
+    return frozenset(e[0] for e in entries if len(e) == 3 and e[2] in ("v", "a", "l"))
+
+
+def _is_opinion(word: str, tag: str, feedback_words: frozenset[str]) -> bool:
+    negated = word[:1] in "不没无" and len(word) >= 2 and word not in _BARE_NEGATIONS
+    return tag[:1] == "a" or tag in ("l", "i", "z") or negated or word in feedback_words
+
+
+def pain_phrases(clause: str, segmenter, *, feedback_words: frozenset[str] = frozenset()) -> list[str]:
     """Phrases that say what went wrong in one clause: an aspect joined with the opinion
     that follows it ("客服" + "答非所问", "送餐" + "太慢"), or, in a clause with no aspect,
-    an opinion of two or more characters on its own ("太贵"); stopwords, numbers and
-    one-character entries are dropped."""
+    an opinion of two or more characters on its own ("太贵"). An opinion is an adjective,
+    an idiom, a negated word or a word of the feedback dictionary ("漏送", "洒了");
+    stopwords, numbers and one-character entries are dropped."""
     _, stop, _ = segmenter._state()
     words = [(w.strip(), f) for w, f in segmenter.pos_cut(clause)
              if w.strip() and _WORD_CHARS.search(w) and w.strip() not in stop and not f.startswith("m")]
-    phrases, i, found_aspect = [], 0, False
+    phrases, i = [], 0
     while i < len(words):
         word, tag = words[i]
         nxt = words[i + 1][1] if i + 1 < len(words) else ""
-        aspect = tag in _ASPECT_TAGS or (tag.startswith("v") and nxt.startswith(("a", "d")))
-        if aspect:
-            j, opinion = i + 1, []
-            while j < len(words) and len(opinion) < 3 and words[j][1] not in _ASPECT_TAGS:
-                opinion.append(words[j][0])
+        if tag in _ASPECT_TAGS or (tag.startswith("v") and nxt.startswith(("a", "d"))):
+            j = i + 1
+            while j < len(words) and j - i <= 3 and words[j][1] not in _ASPECT_TAGS:
                 j += 1
-            if opinion:
-                phrases.append(word + "".join(opinion))
-                found_aspect = True
+            if any(_is_opinion(w, f, feedback_words) for w, f in words[i + 1:j]):
+                phrases.append("".join(w for w, _ in words[i:j]))
                 i = j
                 continue
+        if _is_opinion(word, tag, feedback_words) and len(word) >= 2:
+            phrases.append(word)
         i += 1
-    if not found_aspect:
-        phrases += [w for w, f in words if (f.startswith(_OPINION_TAGS + ("x", "nr")) and len(w) >= 2) or len(w) >= 4]
     return [p for p in phrases if len(p) >= 2]
 
 
@@ -239,7 +255,8 @@ def p_chart_alerts(counts: Mapping[str, Sequence[int]], totals: Sequence[int], p
 
 
 def summarize(results: Sequence, *, dates: Sequence | None = None, groups: Sequence | None = None,
-              segmenter=None, top_phrases: int = 10, period: str = "auto", keep_all: bool = False) -> Summary:
+              segmenter=None, sentiment=None, top_phrases: int = 10, period: str = "auto",
+              keep_all: bool = False) -> Summary:
     """Summarise analysed comments.
 
     Parameters
@@ -251,6 +268,11 @@ def summarize(results: Sequence, *, dates: Sequence | None = None, groups: Seque
         the trend).
     groups : sequence, optional
         One group (store, product, channel) per comment.
+    segmenter : Segmenter, optional
+        Cuts and tags the evidence clauses (default: the default segmenter).
+    sentiment : fitted sentiment scorer, optional
+        When given (e.g. ``model.sentiment``), phrases it scores as praise (above 0.6)
+        are not reported as pain points.
     top_phrases : int, default=10
         Pain-point phrases kept per category.
     period : {"auto", "W", "M"}
@@ -262,6 +284,7 @@ def summarize(results: Sequence, *, dates: Sequence | None = None, groups: Seque
 
     segmenter = segmenter or default_segmenter()
     texts = [r.text for r in results]
+    feedback_words = _feedback_words()
     quality = data_quality(texts)
     excluded = set() if keep_all else quality.excluded
     keep = [i for i, r in enumerate(results) if i not in excluded and not r.error]
@@ -277,19 +300,28 @@ def summarize(results: Sequence, *, dates: Sequence | None = None, groups: Seque
             polarity[cat][pol] += 1
             if pol == -1:
                 complaints[cat] += 1
-                for ph in pain_phrases(r.evidence.get(cat, r.text), segmenter):
+                for ph in pain_phrases(r.evidence.get(cat, r.text), segmenter, feedback_words=feedback_words):
                     key = _canonical(ph)
                     phrase_comments[cat][key].add(i)
                     surface[(cat, key)][ph] += 1
+    if sentiment is not None:
+        keys = sorted({key for (cat, key) in surface})
+        praise = {k for k, p in zip(keys, sentiment.predict_proba(keys)[:, 1]) if p > 0.6} if keys else set()
+        for cat in phrase_comments:
+            for key in praise & set(phrase_comments[cat]):
+                del phrase_comments[cat][key]
+    ranking = pareto(complaints)
     pains: dict[str, list[PainPoint]] = {}
-    for cat in complaints:
-        ranked = sorted(phrase_comments[cat].items(), key=lambda kv: (-len(kv[1]), kv[0]))[:top_phrases]
+    clouds: dict[str, dict[str, int]] = {}
+    for cat in (row.category for row in ranking):
+        ranked = sorted(phrase_comments[cat].items(), key=lambda kv: (-len(kv[1]), kv[0]))
         pains[cat] = [PainPoint(cat, surface[(cat, key)].most_common(1)[0][0], len(ids),
-                                results[min(ids)].text) for key, ids in ranked]
+                                results[min(ids)].text) for key, ids in ranked[:top_phrases]]
+        clouds[cat] = {surface[(cat, key)].most_common(1)[0][0]: len(ids) for key, ids in ranked[:200]}
     summary = dict(
         comments=len(results), analysed=len(keep), complaints=sum(1 for i in keep if -1 in results[i].categories.values()),
-        pareto=pareto(complaints), polarity_table={c: dict(v) for c, v in sorted(polarity.items())},
-        sentiment_histogram=histogram, pain_points=pains, quality=quality,
+        pareto=ranking, polarity_table={c: dict(v) for c, v in sorted(polarity.items())},
+        sentiment_histogram=histogram, pain_points=pains, phrase_counts=clouds, quality=quality, texts=texts,
     )
     if dates is not None:
         summary.update(_trend(results, keep, dates, period, phrase_comments, pains))
