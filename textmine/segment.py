@@ -91,6 +91,7 @@ def load_word_list(source: str | Path | Iterable[str] | None) -> list[str]:
 
 _tokenizer_lock = threading.RLock()
 _tokenizers: dict[tuple, object] = {}
+_taggers: dict[int, object] = {}
 
 
 def _get_tokenizer(dictionaries: tuple[str, ...], words: tuple[str, ...]):
@@ -118,6 +119,7 @@ def clear_tokenizer_cache() -> None:
     """Forget every built tokenizer (tests use this to start clean)."""
     with _tokenizer_lock:
         _tokenizers.clear()
+        _taggers.clear()
 
 
 def _is_punctuation(token: str) -> bool:
@@ -175,8 +177,7 @@ class Segmenter(TransformerMixin, BaseEstimator):
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state.pop("_runtime", None)  # the tokenizer, tagger and cache are rebuilt on first use
-        state.pop("_tagger", None)
+        state.pop("_runtime", None)  # the tokenizer and cache are rebuilt on first use
         return state
 
     # -- the work ---------------------------------------------------------------
@@ -247,11 +248,15 @@ class Segmenter(TransformerMixin, BaseEstimator):
 
     def pos_cut(self, text: str) -> list[tuple[str, str]]:
         """(word, part-of-speech tag) pairs of a normalised text, with jieba.posseg."""
-        tagger = self.__dict__.get("_tagger")
-        if tagger is None:
-            import jieba.posseg
+        tokenizer = self._state()[0]
+        with _tokenizer_lock:
+            # one tagger per tokenizer: jieba hands a tokenizer's user-word tags to the
+            # first tagger built on it only
+            tagger = _taggers.get(id(tokenizer))
+            if tagger is None:
+                import jieba.posseg
 
-            tagger = self.__dict__["_tagger"] = jieba.posseg.POSTokenizer(self._state()[0])
+                tagger = _taggers[id(tokenizer)] = jieba.posseg.POSTokenizer(tokenizer)
         return [(w, f) for w, f in tagger.lcut(text)]
 
 

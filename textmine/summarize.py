@@ -16,6 +16,7 @@ and a group per comment) and returns a :class:`Summary` of plain data:
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 import zlib
@@ -134,6 +135,7 @@ def _canonical(phrase: str) -> str:
     return "".join(_DEGREE.sub("", p) or p for p in parts)
 
 
+@functools.lru_cache(maxsize=1)
 def _feedback_words() -> frozenset[str]:
     """Words of the feedback dictionary that say what went wrong (tagged v, a or l)."""
     from .resources import resource_path
@@ -148,12 +150,14 @@ def _is_opinion(word: str, tag: str, feedback_words: frozenset[str]) -> bool:
     return tag[:1] == "a" or tag in ("l", "i", "z") or negated or word in feedback_words
 
 
-def pain_phrases(clause: str, segmenter, *, feedback_words: frozenset[str] = frozenset()) -> list[str]:
+def pain_phrases(clause: str, segmenter, *, feedback_words: frozenset[str] | None = None) -> list[str]:
     """Phrases that say what went wrong in one clause: an aspect joined with the opinion
     that follows it ("客服" + "答非所问", "送餐" + "太慢"), or, in a clause with no aspect,
     an opinion of two or more characters on its own ("太贵"). An opinion is an adjective,
     an idiom, a negated word or a word of the feedback dictionary ("漏送", "洒了");
-    stopwords, numbers and one-character entries are dropped."""
+    stopwords, numbers and one-character entries are dropped. ``feedback_words``
+    defaults to the problem words of the project dictionary."""
+    feedback_words = _feedback_words() if feedback_words is None else feedback_words
     _, stop, _ = segmenter._state()
     words = [(w.strip(), f) for w, f in segmenter.pos_cut(clause)
              if w.strip() and _WORD_CHARS.search(w) and w.strip() not in stop and not f.startswith("m")]
@@ -284,7 +288,6 @@ def summarize(results: Sequence, *, dates: Sequence | None = None, groups: Seque
 
     segmenter = segmenter or default_segmenter()
     texts = [r.text for r in results]
-    feedback_words = _feedback_words()
     quality = data_quality(texts)
     excluded = set() if keep_all else quality.excluded
     keep = [i for i, r in enumerate(results) if i not in excluded and not r.error]
@@ -300,7 +303,7 @@ def summarize(results: Sequence, *, dates: Sequence | None = None, groups: Seque
             polarity[cat][pol] += 1
             if pol == -1:
                 complaints[cat] += 1
-                for ph in pain_phrases(r.evidence.get(cat, r.text), segmenter, feedback_words=feedback_words):
+                for ph in pain_phrases(r.evidence.get(cat, r.text), segmenter):
                     key = _canonical(ph)
                     phrase_comments[cat][key].add(i)
                     surface[(cat, key)][ph] += 1
