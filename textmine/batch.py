@@ -60,30 +60,105 @@ class Progress:
             self._draw(time.monotonic(), end="\n")
 
 
-def _process_file(input_path, output_path, work: Callable, *, text_col, format, encoding,
-                  chunk_size, progress: Progress) -> dict:
-    rows = errors = 0
-    col = None
-    with TableWriter(output_path) as writer:
+_WORK: list[Callable] = []  # the per-chunk function, inherited by forked workers
+
+
+def _run_work(texts: list) -> dict:
+    return _WORK[0](texts)
+
+
+def _count_rows(path: Path, format: str | None) -> int | None:
+    """About how many records a file holds (lines, for CSV/TSV/JSON lines), or None."""
+    from .io import detect_format
+
+    fmt = detect_format(path, format)
+    if fmt not in ("csv", "tsv", "jsonl"):
+        return None
+    count = 0
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            count += block.count(b"\n")
+    return max(count - (0 if fmt == "jsonl" else 1), 0)
+
+
+def _chunks_with_results(chunks, work: Callable, jobs: int):
+    """(chunk, new columns) in input order; with ``jobs`` > 1 the work runs in that many
+    forked processes, with at most two chunks per process in flight."""
+    if jobs <= 1:
+        for chunk, texts in chunks:
+            yield chunk, work(texts)
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    _WORK[:] = [work]
+    pending: deque = deque()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        for chunk, texts in chunks:
+            pending.append((chunk, pool.submit(_run_work, texts)))
+            if len(pending) >= 2 * jobs:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+
+
+def _process_file(input_path, output_path, work: Callable, *, text_col, format, encoding, chunk_size,
+                  progress: Progress, jobs: int = 1, resume: bool = False) -> dict:
+    """Stream ``input_path`` through ``work`` (texts -> dict of new columns) into
+    ``output_path``; every input row gives one output row, in order."""
+    from .io import first_row_number, detect_format
+
+    input_path = Path(input_path)
+    if progress.enabled and progress.total is None:
+        progress.total = _count_rows(input_path, format)
+    found: list[str] = []
+
+    def pieces(skip: int):
         for chunk in iter_tables(input_path, format=format, encoding=encoding, chunksize=chunk_size):
-            if col is None:
-                col = find_text_column(list(chunk.columns), text_col, path=input_path)
-            out = work(chunk, col)
-            errors += int((out["error"] != "").sum())
+            if not found:
+                found.append(find_text_column(list(chunk.columns), text_col, path=input_path))
+            if skip >= len(chunk):
+                skip -= len(chunk)
+                continue
+            if skip:
+                attrs = {k: v[skip:] for k, v in chunk.attrs.items()}
+                chunk = chunk.iloc[skip:].reset_index(drop=True)
+                chunk.attrs.update(attrs)
+                skip = 0
+            yield chunk, chunk[found[0]].tolist()
+
+    rows = errors = 0
+    start = time.monotonic()
+    with TableWriter(output_path, resume=resume, source=input_path) as writer:
+        skipped = writer.rows
+        progress.update(skipped)
+        for chunk, columns in _chunks_with_results(pieces(skipped), work, jobs):
+            out = chunk.copy()
+            for name, values in columns.items():
+                out[name] = values
+            read_errors = chunk.attrs.get("read_errors", [""] * len(chunk))
+            out["error"] = [r or e for r, e in zip(read_errors, out["error"])]
+            errors += sum(1 for e in out["error"] if e)
             writer.write(out)
             rows += len(out)
             progress.update(len(out))
     progress.close()
-    return {"input": str(input_path), "output": str(output_path), "rows": rows, "errors": errors,
-            "text_column": col, "seconds": round(time.monotonic() - progress._start, 3)}
+    first = first_row_number(detect_format(input_path, format))
+    return {"input": str(input_path), "output": str(output_path), "rows": rows + skipped, "resumed_after": skipped,
+            "errors": errors, "text_column": found[0] if found else None, "first_row": first,
+            "seconds": round(time.monotonic() - start, 3)}
 
 
 def classify_file(input_path: str | Path, output_path: str | Path, *, model=None, text_col: str | None = None,
                   format: str | None = None, encoding: str | None = None, sentiment: str = "model",
-                  chunk_size: int = 20_000, progress: Progress | None = None) -> dict:
+                  chunk_size: int = 5_000, jobs: int | None = None, resume: bool = False,
+                  progress: Progress | None = None) -> dict:
     """Classify every comment of ``input_path`` and write ``output_path``: the input's
     columns plus ``categories``, ``sentiment``, ``sentiment_label``, ``evidence`` and
-    ``error``.
+    ``error``, one output row per input row, in order. Memory stays bounded.
 
     Parameters
     ----------
@@ -91,12 +166,18 @@ def classify_file(input_path: str | Path, output_path: str | Path, *, model=None
         Defaults to the shipped model.
     sentiment : {"model", "snownlp"}
         Which comment sentiment scorer to use.
+    jobs : int, optional
+        Worker processes (default: all cores).
+    resume : bool
+        Continue an interrupted run from its checkpoint instead of starting over.
 
     Returns
     -------
     dict
         ``rows``, ``errors`` (rows with an error), ``text_column``, ``seconds``.
     """
+    import os
+
     from .bundle import load_model
     from .errors import BAD_CHOICE, InputError
     from .sentiment import SnowNLPScorer
@@ -105,15 +186,21 @@ def classify_file(input_path: str | Path, output_path: str | Path, *, model=None
         raise InputError(BAD_CHOICE.format(name="sentiment", value=sentiment, allowed="model, snownlp"))
     model = model or load_model()
     scorer = SnowNLPScorer().fit() if sentiment == "snownlp" else None
-    return _process_file(
-        input_path, output_path, lambda chunk, col: model.analyze_frame(chunk, col, sentiment=scorer),
-        text_col=text_col, format=format, encoding=encoding, chunk_size=chunk_size,
-        progress=progress or Progress("classify"))
+
+    def work(texts: list) -> dict:
+        results = model.analyze(texts, sentiment=scorer)
+        return {"categories": [r.labels for r in results], "sentiment": [r.sentiment for r in results],
+                "sentiment_label": [r.sentiment_label for r in results],
+                "evidence": [r.evidence_text for r in results], "error": [r.error or "" for r in results]}
+
+    return _process_file(input_path, output_path, work, text_col=text_col, format=format, encoding=encoding,
+                         chunk_size=chunk_size, progress=progress or Progress("classify"),
+                         jobs=jobs or os.cpu_count() or 1, resume=resume)
 
 
 def segment_file(input_path: str | Path, output_path: str | Path, *, segmenter=None, text_col: str | None = None,
-                 format: str | None = None, encoding: str | None = None, chunk_size: int = 20_000,
-                 progress: Progress | None = None) -> dict:
+                 format: str | None = None, encoding: str | None = None, chunk_size: int = 5_000,
+                 jobs: int | None = 1, progress: Progress | None = None) -> dict:
     """Write ``output_path``: the input's columns plus ``tokens`` (space-separated),
     ``clauses`` (``|``-separated) and ``error``."""
     from .errors import EMPTY_TEXT
@@ -121,16 +208,13 @@ def segment_file(input_path: str | Path, output_path: str | Path, *, segmenter=N
 
     segmenter = segmenter or Segmenter()
 
-    def work(chunk, col):
-        docs = segmenter.transform(chunk[col].tolist())
-        out = chunk.copy()
-        out["tokens"] = [" ".join(d.tokens) for d in docs]
-        out["clauses"] = ["|".join(d.clauses) for d in docs]
-        out["error"] = ["" if d.text else EMPTY_TEXT for d in docs]
-        return out
+    def work(texts: list) -> dict:
+        docs = segmenter.transform(texts)
+        return {"tokens": [" ".join(d.tokens) for d in docs], "clauses": ["|".join(d.clauses) for d in docs],
+                "error": ["" if d.text else EMPTY_TEXT for d in docs]}
 
     return _process_file(input_path, output_path, work, text_col=text_col, format=format, encoding=encoding,
-                         chunk_size=chunk_size, progress=progress or Progress("segment"))
+                         chunk_size=chunk_size, progress=progress or Progress("segment"), jobs=jobs or 1)
 
 
 def _results_from_classified(frame, text_col: str) -> list:

@@ -119,6 +119,7 @@ class ModelBundle:
         self.sentiment = sentiment
         self.polarity = polarity
         self.manifest = dict(manifest or {})
+        self.evaluation: dict | None = None
 
     @property
     def categories(self) -> list[str]:
@@ -186,7 +187,9 @@ class ModelBundle:
         return out
 
     def save(self, path: str | Path, *, extra: dict | None = None) -> Path:
-        """Write the model file and its manifest, atomically; returns the model path."""
+        """Write the model file and its manifest, atomically, and, when the model was
+        measured on held-out data, that evaluation as ``<file>.evaluation.json``;
+        returns the model path."""
         import joblib
 
         from .io import atomic_path
@@ -206,6 +209,9 @@ class ModelBundle:
         }
         with atomic_path(manifest_path(path)) as tmp:
             tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        if self.evaluation:
+            with atomic_path(Path(str(path) + ".evaluation.json")) as tmp:
+                tmp.write_text(json.dumps(self.evaluation, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         self.manifest = manifest
         return path
 

