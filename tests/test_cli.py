@@ -67,3 +67,24 @@ def test_cli_usage_error_exits_2():
     with pytest.raises(SystemExit) as exc:
         main(["classify"])
     assert exc.value.code == ExitStatus.USAGE
+
+
+def test_cli_compare_and_suggest(tiny_model_path, tiny_corpus_path, tmp_path, capsys):
+    assert main(["compare", str(tiny_model_path), str(tiny_model_path), "--data", str(tiny_corpus_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == "same"
+    out = tmp_path / "to_label.csv"
+    assert main(["suggest", str(tiny_corpus_path), "-n", "5", "-o", str(out), "--model", str(tiny_model_path)]) == 0
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert len(frame) == 5 and list(frame.columns) == ["row", "text", "labels", "uncertainty"]
+    assert set(frame["row"].astype(int)) <= set(range(2, 26))
+
+
+def test_cli_train_promote_if_better_keeps_a_worse_model_aside(tiny_corpus_path, tmp_path, capsys):
+    active = tmp_path / "active.joblib"
+    args = ["train", str(tiny_corpus_path), "-o", str(active), "--sentiment-data", "none", "--holdout", "0.25"]
+    assert main(args) == 0
+    before = active.read_bytes()
+    assert main(args + ["--promote-if-better"]) == 0
+    err = capsys.readouterr().err
+    assert "verdict" not in err and "compared with" in err
+    assert active.exists() and (active.read_bytes() != before or "same" in err or "better" in err)

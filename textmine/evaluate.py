@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from .taxonomy import format_labels
 
-__all__ = ["label_metrics", "category_confusion", "evaluate_model"]
+__all__ = ["label_metrics", "category_confusion", "evaluate_model", "compare_models"]
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
@@ -101,3 +101,35 @@ def evaluate_model(model, texts: Sequence[object], labels: Sequence[Mapping[str,
         report["sentiment_n"] = len(pairs)
         report["sentiment_accuracy"] = round(sum(a == b for a, b in pairs) / len(pairs), 4) if pairs else 0.0
     return report
+
+
+def compare_models(old, new, texts: Sequence[object], labels: Sequence[Mapping[str, int | None]], *,
+                   tolerance: float = 0.01, category_drop: float = 0.05, min_support: int = 20) -> dict:
+    """Measure two models on the same labelled comments, side by side.
+
+    The verdict is ``"worse"`` when the new model's micro-F1 is more than ``tolerance``
+    below the old one's, or any category with at least ``min_support`` examples loses
+    more than ``category_drop`` F1; ``"better"`` when its micro-F1 is more than
+    ``tolerance`` above; otherwise ``"same"``.
+
+    Returns
+    -------
+    dict
+        ``old`` and ``new`` (each from :func:`label_metrics`), ``per_category`` rows
+        (category, support, old F1, new F1, change), ``verdict`` and ``reasons``.
+    """
+    a = label_metrics(labels, [r.categories for r in old.analyze(texts)])
+    b = label_metrics(labels, [r.categories for r in new.analyze(texts)])
+    rows, reasons = [], []
+    for cat in sorted(set(a["per_category"]) | set(b["per_category"])):
+        fa = a["per_category"].get(cat, {}).get("f1", 0.0)
+        fb = b["per_category"].get(cat, {}).get("f1", 0.0)
+        support = max(a["per_category"].get(cat, {}).get("support", 0), b["per_category"].get(cat, {}).get("support", 0))
+        rows.append({"category": cat, "support": support, "old_f1": fa, "new_f1": fb, "change": round(fb - fa, 4)})
+        if support >= min_support and fa - fb > category_drop:
+            reasons.append(f"{cat} F1 fell from {fa:.3f} to {fb:.3f}")
+    delta = b["micro_f1"] - a["micro_f1"]
+    if delta < -tolerance:
+        reasons.insert(0, f"micro-F1 fell from {a['micro_f1']:.4f} to {b['micro_f1']:.4f}")
+    verdict = "worse" if reasons else "better" if delta > tolerance else "same"
+    return {"old": a, "new": b, "per_category": rows, "verdict": verdict, "reasons": reasons}

