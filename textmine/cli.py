@@ -161,6 +161,24 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{summary.comments:,} comments, {summary.complaints:,} with a complaint -> {files['report']}",
                   file=sys.stderr)
         return ExitStatus.SUCCESS
+    if args.verb == "suggest":
+        from .active import suggest, write_label_studio
+        from .io import find_text_column, read_table, write_table
+
+        frame = read_table(args.input, format=args.format, encoding=args.encoding)
+        col = find_text_column(list(frame.columns), args.text_col, path=args.input)
+        picks = suggest(bundle.load_model(args.model), frame[col].tolist(), args.n)
+        if args.output.suffix.lower() == ".json":
+            write_label_studio(picks, args.output)
+        else:
+            import pandas as pd
+
+            rows = frame.attrs.get("rows", list(range(len(frame))))
+            write_table(pd.DataFrame({"row": [rows[p.position] for p in picks], "text": [p.text for p in picks],
+                                      "labels": [p.guess for p in picks],
+                                      "uncertainty": [p.uncertainty for p in picks]}), args.output)
+        print(f"{len(picks)} comments to label -> {args.output}", file=sys.stderr)
+        return ExitStatus.SUCCESS
     label_args = dict(text_col=args.text_col, label_col=args.label_col, id_col=args.id_col,
                       polarity_col=args.polarity_col, sentiment_col=args.sentiment_col, format=args.format,
                       encoding=args.encoding)
@@ -195,24 +213,6 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"{row['category']:<16}{row['support']:>8}{row['old_f1']:>9.3f}{row['new_f1']:>9.3f}{row['change']:>+9.3f}")
             print(f"micro-F1 {result['old']['micro_f1']:.4f} -> {result['new']['micro_f1']:.4f}; "
                   f"verdict: {result['verdict']}" + (f" ({'; '.join(result['reasons'])})" if result["reasons"] else ""))
-        return ExitStatus.SUCCESS
-    if args.verb == "suggest":
-        from .active import suggest, write_label_studio
-        from .io import find_text_column, read_table, write_table
-
-        frame = read_table(args.input, format=args.format, encoding=args.encoding)
-        col = find_text_column(list(frame.columns), args.text_col, path=args.input)
-        picks = suggest(bundle.load_model(args.model), frame[col].tolist(), args.n)
-        if args.output.suffix.lower() == ".json":
-            write_label_studio(picks, args.output)
-        else:
-            import pandas as pd
-
-            rows = frame.attrs.get("rows", list(range(len(frame))))
-            write_table(pd.DataFrame({"row": [rows[p.position] for p in picks], "text": [p.text for p in picks],
-                                      "labels": [p.guess for p in picks],
-                                      "uncertainty": [p.uncertainty for p in picks]}), args.output)
-        print(f"{len(picks)} comments to label -> {args.output}", file=sys.stderr)
         return ExitStatus.SUCCESS
     data = training.read_labelled(args.corpus, **label_args)
     model = bundle.load_model(args.model)
