@@ -42,6 +42,9 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
     ----------
     C : float, default=8.0
         Inverse regularisation strength of each logistic regression.
+    class_weight : {"balanced", None}, default="balanced"
+        Weight each category's positive examples by their rarity (rare categories are
+        otherwise under-predicted).
     min_df : int, default=1
         Passed to :class:`~textmine.features.DocumentVectorizer`.
     threshold_folds : int, default=4
@@ -60,8 +63,10 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
         The fitted feature extractor.
     """
 
-    def __init__(self, *, C: float = 8.0, min_df: int = 1, threshold_folds: int = 4, random_state: int = 0):
+    def __init__(self, *, C: float = 8.0, class_weight: str | None = "balanced", min_df: int = 1,
+                 threshold_folds: int = 4, random_state: int = 0):
         self.C = C
+        self.class_weight = class_weight
         self.min_df = min_df
         self.threshold_folds = threshold_folds
         self.random_state = random_state
@@ -70,7 +75,8 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.linear_model import LogisticRegression
         from sklearn.multiclass import OneVsRestClassifier
 
-        return OneVsRestClassifier(LogisticRegression(C=self.C, solver="liblinear", max_iter=1000))
+        return OneVsRestClassifier(LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear",
+                                                      max_iter=1000))
 
     def fit(self, X: Sequence[object], y: Iterable[Iterable[str]]):
         """Learn from comments ``X`` and their categories ``y`` (one iterable of

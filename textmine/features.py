@@ -62,12 +62,24 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
         Keep at most this many n-grams of each kind (by frequency).
     use_chars : bool, default=True
         Add the character n-grams (robust to segmentation errors and typos).
+    cache_size : int, default=100000
+        Remember the n-gram counts of this many distinct clauses. Every n-gram lies
+        within one clause, so a comment's counts are the sum of its clauses' counts:
+        feedback repeats its clauses ("送餐很快", "味道不错") and each is counted once.
+        0 turns the cache off; the result is the same either way.
     """
 
-    def __init__(self, *, min_df: int = 1, max_features: int | None = None, use_chars: bool = True):
+    def __init__(self, *, min_df: int = 1, max_features: int | None = None, use_chars: bool = True,
+                 cache_size: int = 100_000):
         self.min_df = min_df
         self.max_features = max_features
         self.use_chars = use_chars
+        self.cache_size = cache_size
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_clause_cache", None)
+        return state
 
     def _vectorizers(self):
         common = dict(lowercase=False, min_df=self.min_df, max_features=self.max_features,
@@ -101,7 +113,51 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
         if not hasattr(self, "words_"):
             raise NotFittedError(self)
         docs = as_documents(X)
-        parts = [self.words_.transform(docs)]
-        if self.chars_ is not None:
-            parts.append(self.chars_.transform(docs))
-        return sp.hstack(parts, format="csr")
+        if not self.cache_size:
+            parts = [self.words_.transform(docs)]
+            if self.chars_ is not None:
+                parts.append(self.chars_.transform(docs))
+            return sp.hstack(parts, format="csr")
+        blocks = [(self.words_, _word_analyzer)] + ([(self.chars_, _char_analyzer)] if self.chars_ is not None else [])
+        return sp.hstack([_tfidf(vec, counts) for (vec, _), counts in zip(blocks, self._clause_counts(docs, blocks))],
+                         format="csr")
+
+    def _clause_counts(self, docs, blocks) -> list:
+        """Raw n-gram count matrices, one per block: each comment's row is the sum of its
+        clauses' rows, which are counted once and kept (up to ``cache_size`` clauses)."""
+        import numpy as np
+        import scipy.sparse as sp
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        keys = [key for doc in docs for key in zip(doc.clauses, doc.clause_tokens)]
+        cache = self.__dict__.get("_clause_cache")
+        if cache is None or len(cache["rows"]) + len(keys) > self.cache_size:
+            cache = self.__dict__["_clause_cache"] = {"rows": {}, "matrices": [None] * len(blocks)}
+        rows = cache["rows"]
+        missing = list(dict.fromkeys(key for key in keys if key not in rows))
+        if missing:
+            clause_docs = [Document(text, (text,), (tokens,)) for text, tokens in missing]
+            for key in missing:
+                rows[key] = len(rows)
+            for b, (vec, _) in enumerate(blocks):
+                new = CountVectorizer.transform(vec, clause_docs).astype(np.float32)
+                old = cache["matrices"][b]
+                cache["matrices"][b] = new if old is None else sp.vstack([old, new], format="csr")
+        owner = np.repeat(np.arange(len(docs)), [len(doc.clauses) for doc in docs])
+        picked = np.fromiter((rows[key] for key in keys), np.int64, len(keys))
+        membership = sp.csr_matrix((np.ones(len(keys), np.float32), (owner, picked)), shape=(len(docs), len(rows)))
+        return [(membership @ m if m is not None else sp.csr_matrix((len(docs), len(vec.vocabulary_)), dtype=np.float32))
+                for m, (vec, _) in zip(cache["matrices"], blocks)]
+
+
+def _tfidf(vectorizer, counts):
+    """What ``vectorizer`` (a fitted sublinear, l2-normalised TfidfVectorizer) makes of raw
+    counts: 1 + log(tf), times idf, rows scaled to unit length."""
+    import numpy as np
+    from sklearn.preprocessing import normalize
+
+    counts = counts.astype(np.float32)
+    np.log(counts.data, counts.data)
+    counts.data += 1
+    counts = counts.multiply(vectorizer.idf_.astype(np.float32)).tocsr()
+    return normalize(counts, norm="l2", copy=False)

@@ -137,10 +137,11 @@ class AspectExample:
 def find_evidence(docs: Sequence[Document], categories: Sequence[Sequence[str]], classifier) -> list[dict[str, Document]]:
     """For each comment and each of its categories, the clauses that raise it.
 
-    A clause is evidence for a category when the fitted ``classifier``
-    (:class:`~textmine.classify.IssueClassifier`) scores the clause alone at or above the
-    category's threshold; when no clause does, the clause it scores highest. A comment
-    with a single clause is its own evidence.
+    The fitted ``classifier`` (:class:`~textmine.classify.IssueClassifier`) scores each
+    clause alone; a clause is evidence for the one category of the comment it fits best
+    (highest probability relative to the category's threshold), if it passes that
+    threshold. A category no clause speaks for gets the clause that scores it highest.
+    A comment with a single clause is its own evidence.
 
     Returns
     -------
@@ -159,21 +160,22 @@ def find_evidence(docs: Sequence[Document], categories: Sequence[Sequence[str]],
     out = []
     for i, (doc, cats) in enumerate(zip(docs, categories)):
         found = {}
-        for cat in cats:
-            if len(doc.clauses) <= 1 or cat not in column:
-                found[cat] = doc
-                continue
-            j = column[cat]
-            scores = proba[starts[i]:starts[i + 1], j]
-            chosen = np.flatnonzero(scores >= classifier.thresholds_[j])
-            if len(chosen) == 0:
-                chosen = [int(np.argmax(scores))]
-            found[cat] = Document(
-                "，".join(doc.clauses[k] for k in chosen),
-                tuple(doc.clauses[k] for k in chosen),
-                tuple(doc.clause_tokens[k] for k in chosen),
-            )
-        out.append(found)
+        known = [c for c in cats if c in column]
+        if len(doc.clauses) > 1 and known:
+            cols = [column[c] for c in known]
+            scores = proba[starts[i]:starts[i + 1]][:, cols]
+            ratio = scores / classifier.thresholds_[cols]
+            owner = ratio.argmax(axis=1)  # each clause speaks for the category it fits best
+            for k, cat in enumerate(known):
+                chosen = np.flatnonzero((owner == k) & (ratio[:, k] >= 1))
+                if len(chosen) == 0:
+                    chosen = [int(np.argmax(scores[:, k]))]
+                found[cat] = Document(
+                    "，".join(doc.clauses[j] for j in chosen),
+                    tuple(doc.clauses[j] for j in chosen),
+                    tuple(doc.clause_tokens[j] for j in chosen),
+                )
+        out.append({cat: found.get(cat, doc) for cat in cats})
     return out
 
 

