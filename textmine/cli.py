@@ -29,6 +29,11 @@ def _input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoding", help="input text encoding (default: detected; UTF-8, UTF-16, GBK/GB18030)")
 
 
+def _run_options(p: argparse.ArgumentParser, json_help: str) -> None:
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--json", action="store_true", help=json_help)
+
+
 def _label_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label-col", help="column of labels (default: labels / label / subject)")
     p.add_argument("--id-col", help="long format: column grouping one comment's rows")
@@ -50,8 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-size", type=int, default=5_000, help="rows handed to a worker at a time")
     p.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run instead of starting over")
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    _run_options(p, "print a JSON summary on stdout")
     _input_options(p)
 
     p = verbs.add_parser("segment", help="add the normalised tokens and clauses of every comment of a file")
@@ -59,8 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="output file (default: INPUT.segmented.csv)")
     p.add_argument("--user-dict", type=Path, help="extra jieba dictionary")
     p.add_argument("--stopwords", type=Path, help="extra stopword list, one a line")
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    _run_options(p, "print a JSON summary on stdout")
     _input_options(p)
 
     p = verbs.add_parser("summarize", help="Pareto of complaints, pain points, trends, word clouds and report.html")
@@ -70,8 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date-col", help="column of dates: adds the trend and alerts")
     p.add_argument("--group-col", help="column of stores, products or channels: adds complaints per group")
     p.add_argument("--keep-all", action="store_true", help="keep duplicates and meaningless comments in the statistics")
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    p.add_argument("--json", action="store_true", help="print the Pareto table and alerts as JSON")
+    _run_options(p, "print the Pareto table and alerts as JSON")
     _input_options(p)
 
     p = verbs.add_parser("train", help="train a model on labelled comments")
