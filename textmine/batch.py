@@ -154,7 +154,7 @@ def _process_file(input_path, output_path, work: Callable, *, text_col, format, 
 
 def classify_file(input_path: str | Path, output_path: str | Path, *, model=None, text_col: str | None = None,
                   format: str | None = None, encoding: str | None = None, sentiment: str = "model",
-                  chunk_size: int = 5_000, jobs: int | None = None, resume: bool = False,
+                  chunk_size: int = 2_000, jobs: int | None = None, resume: bool = False,
                   progress: Progress | None = None) -> dict:
     """Classify every comment of ``input_path`` and write ``output_path``: the input's
     columns plus ``categories``, ``sentiment``, ``sentiment_label``, ``evidence`` and

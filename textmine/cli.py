@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="output file (default: INPUT.classified.csv); format from its extension")
     p.add_argument("--model", type=Path, help="model file (default: the shipped model)")
     p.add_argument("--sentiment", choices=["model", "snownlp"], default="model", help="comment sentiment scorer")
-    p.add_argument("--chunk-size", type=int, default=5_000, help="rows handed to a worker at a time")
+    p.add_argument("--chunk-size", type=int, default=2_000, help="rows handed to a worker at a time")
     p.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run instead of starting over")
     _run_options(p, "print a JSON summary on stdout")

@@ -57,20 +57,26 @@ class SentimentScorer(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    C : float, default=4.0
-        Inverse regularisation strength.
+    C : float or "auto", default="auto"
+        Inverse regularisation strength; ``"auto"`` picks it from ``C_grid`` by
+        ``cv``-fold cross-validated accuracy on the training data.
     min_df : int, default=2
         Passed to :class:`~textmine.features.DocumentVectorizer`.
+    C_grid : tuple of float, default=(0.5, 1, 2, 4, 8)
+    cv : int, default=3
 
     Attributes
     ----------
     classes_ : ndarray, ``[0, 1]`` (negative, positive)
+    C_ : float, the regularisation strength used
     vectorizer_, model_ : the fitted features and regression
     """
 
-    def __init__(self, *, C: float = 4.0, min_df: int = 2):
+    def __init__(self, *, C: float | str = "auto", min_df: int = 2, C_grid: tuple = (0.5, 1, 2, 4, 8), cv: int = 3):
         self.C = C
         self.min_df = min_df
+        self.C_grid = C_grid
+        self.cv = cv
 
     def fit(self, X: Sequence[object], y: Sequence[int]):
         """Learn from comments and 0/1 labels (1 = positive); returns self."""
@@ -83,8 +89,17 @@ class SentimentScorer(ClassifierMixin, BaseEstimator):
         if set(np.unique(y)) != {0, 1}:
             raise ValueError(f"y must hold both 0 (negative) and 1 (positive), got {sorted(set(y.tolist()))}")
         self.vectorizer_ = DocumentVectorizer(min_df=self.min_df)
-        self.model_ = LogisticRegression(C=self.C, solver="liblinear", max_iter=2000)
-        self.model_.fit(self.vectorizer_.fit_transform(docs), y)
+        features = self.vectorizer_.fit_transform(docs)
+        if self.C == "auto":
+            from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+            folds = StratifiedKFold(self.cv, shuffle=True, random_state=0)
+            scores = [cross_val_score(LogisticRegression(C=c, solver="liblinear", max_iter=2000), features, y,
+                                      cv=folds, scoring="accuracy").mean() for c in self.C_grid]
+            self.C_ = float(self.C_grid[int(np.argmax(scores))])
+        else:
+            self.C_ = float(self.C)
+        self.model_ = LogisticRegression(C=self.C_, solver="liblinear", max_iter=2000).fit(features, y)
         self.classes_ = self.model_.classes_
         return self
 

@@ -36,7 +36,10 @@ PLACEHOLDERS = frozenset({
 })
 _WORD_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _DEGREE = re.compile(r"^(太|很|非常|特别|超级|有点|有些|比较|真的|实在|十分|极其|更)+")
-_BARE_NEGATIONS = frozenset({"不过", "不是", "没有", "不会", "不能", "不要", "不用", "无法", "不到", "没", "不"})
+_BARE_NEGATIONS = frozenset({"不过", "不是", "没有", "不会", "不能", "不要", "不用", "无法", "不到", "没", "不", "没法",
+                             "不知道", "不然", "无论", "不管", "没想到"})
+# Words jieba tags as adjectives that say nothing on their own.
+_NOT_OPINIONS = frozenset({"根本", "完全", "直接", "实在", "真的", "其实", "可乐", "一般般的", "好多", "多少"})
 _ASPECT_TAGS = frozenset({"n", "vn", "nz", "ng", "an", "nl", "eng"})
 
 
@@ -145,9 +148,17 @@ def _feedback_words() -> frozenset[str]:
     return frozenset(e[0] for e in entries if len(e) == 3 and e[2] in ("v", "a", "l"))
 
 
-def _is_opinion(word: str, tag: str, feedback_words: frozenset[str]) -> bool:
+def _is_opinion(word: str, tag: str, feedback_words: frozenset[str], *, alone: bool = False) -> bool:
+    """Does the word say how something was? ``alone``: strict enough to stand as a phrase
+    by itself (no adverbs, no set phrases outside the feedback dictionary)."""
+    if word in feedback_words:
+        return True
+    if word in _NOT_OPINIONS:
+        return False
     negated = word[:1] in "不没无" and len(word) >= 2 and word not in _BARE_NEGATIONS
-    return tag[:1] == "a" or tag in ("l", "i", "z") or negated or word in feedback_words
+    if alone:
+        return negated or tag in ("a", "an", "i")
+    return negated or tag[:1] == "a" or tag in ("l", "i", "z")
 
 
 def pain_phrases(clause: str, segmenter, *, feedback_words: frozenset[str] | None = None) -> list[str]:
@@ -173,7 +184,7 @@ def pain_phrases(clause: str, segmenter, *, feedback_words: frozenset[str] | Non
                 phrases.append("".join(w for w, _ in words[i:j]))
                 i = j
                 continue
-        if _is_opinion(word, tag, feedback_words) and len(word) >= 2:
+        if len(word) >= 2 and _is_opinion(word, tag, feedback_words, alone=True):
             phrases.append(word)
         i += 1
     return [p for p in phrases if len(p) >= 2]
