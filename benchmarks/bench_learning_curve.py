@@ -3,9 +3,9 @@
 
 Uses the fixed split of ``../shared/data/ccf_bdci2018_car_topics.csv`` (see
 ``bench_car_topics.py``). Random: train on 100, 200, 400, 800 and all train comments
-drawn at random. Active: start from the same 100 random comments, then in rounds let
-``suggest`` pick the next comments from the rest of the train split (their gold labels
-play the annotator) up to 200, 400 and 800. Prints test topic micro-F1 of each.
+drawn at random. Active: start from the same 100 random comments, then in rounds of
+100 let ``suggest`` pick the next comments from the rest of the train split (their gold
+labels play the annotator) up to 800. Prints test topic micro-F1 of each.
 
     python benchmarks/bench_learning_curve.py [--sizes 100,200,400,800]
 """
@@ -25,6 +25,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,200,400,800")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--step", type=int, default=100, help="comments suggested per round")
     args = parser.parse_args()
     if not CAR.exists():
         print(f"skipped: {CAR} not found")
@@ -51,9 +52,10 @@ def main() -> int:
     chosen = list(order[:sizes[0]])
     f1, model = score(chosen)
     print(f"active {sizes[0]:>5}: micro-F1 {f1:.4f}", flush=True)
-    for size in sizes[1:]:
-        rest = [i for i in range(len(pool)) if i not in set(chosen)]
-        picks = suggest(model, [pool.texts[i] for i in rest], size - len(chosen))
+    while len(chosen) < sizes[-1]:
+        taken = set(chosen)
+        rest = [i for i in range(len(pool)) if i not in taken]
+        picks = suggest(model, [pool.texts[i] for i in rest], min(args.step, sizes[-1] - len(chosen)))
         chosen += [rest[p.position] for p in picks]
         f1, model = score(chosen)
         print(f"active {len(chosen):>5}: micro-F1 {f1:.4f}", flush=True)

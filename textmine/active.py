@@ -35,19 +35,22 @@ class Suggestion:
 def suggest(model, texts: Sequence[object], n: int = 200, *, near_threshold: float = 0.7) -> list[Suggestion]:
     """Pick up to ``n`` comments to label.
 
-    Uncertainty of a comment is ``1 - min_j |p_j - t_j| / max(t_j, 1 - t_j)``, where
-    ``p_j`` is its probability for category ``j`` and ``t_j`` the category's threshold.
-    Comments are grouped by their most probable category and taken round-robin over
-    the groups, most uncertain first; empty comments and near-duplicates of a comment
-    already taken (Jaccard of character 3-grams >= ``near_threshold``) are skipped.
+    Each category's probability ``p_j`` is first put on a scale where its decision
+    threshold ``t_j`` is 0.5; the comment's uncertainty is the mean over categories of
+    ``1 - |2 q_j - 1|`` (1 on a threshold, 0 when sure), so a comment the model hesitates
+    on for several categories ranks first. Comments are grouped by their most probable
+    category and taken round-robin over the groups, most uncertain first; empty
+    comments and near-duplicates of a comment already taken (Jaccard of character
+    3-grams >= ``near_threshold``) are skipped.
     """
     from .summarize import NearDuplicates
 
     docs = model.segmenter.transform(list(texts))
     proba = model.classifier.predict_proba(docs)
     thresholds = model.classifier.thresholds_
-    distance = np.abs(proba - thresholds) / np.maximum(thresholds, 1 - thresholds)
-    uncertainty = 1 - distance.min(axis=1)
+    scaled = np.where(proba < thresholds, proba / (2 * thresholds),
+                      0.5 + (proba - thresholds) / (2 * (1 - thresholds)))
+    uncertainty = (1 - np.abs(2 * scaled - 1)).mean(axis=1)
     results = model.analyze_documents(docs)
     groups: dict[int, list[int]] = {}
     for i in np.argsort(-uncertainty, kind="stable"):
