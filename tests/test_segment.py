@@ -100,3 +100,13 @@ def test_segment_pickles_without_its_tokenizer():
     seg.lcut("小蓝杯")
     clone = pickle.loads(pickle.dumps(seg))
     assert clone.lcut("小蓝杯咖啡") == seg.lcut("小蓝杯咖啡")
+
+
+def test_segment_tokenizer_cache_can_be_cleared():
+    from textmine.segment import _tokenizers, clear_tokenizer_cache
+
+    Segmenter(user_dict=["椰云拿铁"]).lcut("椰云拿铁")
+    assert _tokenizers
+    clear_tokenizer_cache()
+    assert not _tokenizers
+    assert "椰云拿铁" in Segmenter(user_dict=["椰云拿铁"]).lcut("椰云拿铁太甜")

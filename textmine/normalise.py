@@ -16,7 +16,6 @@ Emoji are kept: they carry sentiment and the segmenter keeps each as a token.
 """
 from __future__ import annotations
 
-import math
 import re
 import threading
 import unicodedata
@@ -106,8 +105,3 @@ def normalise_text(value: object) -> str:
     text = _PHONE.sub(" PHONE ", text)
     text = _REPEATED_PUNCT.sub(r"\1", text)
     return _SPACES.sub(" ", text).strip()
-
-
-def is_missing(value: object) -> bool:
-    """True for ``None`` and float NaN (pandas' empty cell)."""
-    return value is None or (isinstance(value, float) and math.isnan(value))

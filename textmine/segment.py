@@ -92,7 +92,6 @@ def load_word_list(source: str | Path | Iterable[str] | None) -> list[str]:
 
 _tokenizer_lock = threading.RLock()
 _tokenizers: dict[tuple, object] = {}
-_taggers: dict[int, object] = {}
 
 
 def _get_tokenizer(dictionaries: tuple[str, ...], words: tuple[str, ...]):
@@ -120,7 +119,6 @@ def clear_tokenizer_cache() -> None:
     """Forget every built tokenizer (tests use this to start clean)."""
     with _tokenizer_lock:
         _tokenizers.clear()
-        _taggers.clear()
 
 
 def _is_punctuation(token: str) -> bool:
@@ -260,13 +258,13 @@ class Segmenter(TransformerMixin, BaseEstimator):
         """(word, part-of-speech tag) pairs of a normalised text, with jieba.posseg."""
         tokenizer = self._state()[0]
         with _tokenizer_lock:
-            # one tagger per tokenizer: jieba hands a tokenizer's user-word tags to the
-            # first tagger built on it only
-            tagger = _taggers.get(id(tokenizer))
+            # one tagger per tokenizer, kept on it: jieba hands a tokenizer's user-word
+            # tags to the first tagger built on it only
+            tagger = getattr(tokenizer, "textmine_tagger", None)
             if tagger is None:
                 import jieba.posseg
 
-                tagger = _taggers[id(tokenizer)] = jieba.posseg.POSTokenizer(tokenizer)
+                tagger = tokenizer.textmine_tagger = jieba.posseg.POSTokenizer(tokenizer)
         return [(w, f) for w, f in tagger.lcut(text)]
 
 
