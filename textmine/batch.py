@@ -123,24 +123,23 @@ def _process_file(input_path, output_path, work: Callable, *, text_col, format, 
             if skip >= len(chunk):
                 skip -= len(chunk)
                 continue
+            # take the per-row read errors out of attrs: pandas deep-copies attrs on every
+            # operation, which costs more than the rest of the parent's work
+            read_errors = chunk.attrs.pop("read_errors", None) or [""] * len(chunk)
+            chunk.attrs.clear()
             if skip:
-                attrs = {k: v[skip:] for k, v in chunk.attrs.items()}
-                chunk = chunk.iloc[skip:].reset_index(drop=True)
-                chunk.attrs.update(attrs)
+                chunk, read_errors = chunk.iloc[skip:].reset_index(drop=True), read_errors[skip:]
                 skip = 0
-            yield chunk, chunk[found[0]].tolist()
+            yield (chunk, read_errors), chunk[found[0]].tolist()
 
     rows = errors = 0
     start = time.monotonic()
     with TableWriter(output_path, resume=resume, source=input_path) as writer:
         skipped = writer.rows
         progress.update(skipped)
-        for chunk, columns in _chunks_with_results(pieces(skipped), work, jobs):
-            out = chunk.copy()
-            for name, values in columns.items():
-                out[name] = values
-            read_errors = chunk.attrs.get("read_errors", [""] * len(chunk))
-            out["error"] = [r or e for r, e in zip(read_errors, out["error"])]
+        for (chunk, read_errors), columns in _chunks_with_results(pieces(skipped), work, jobs):
+            columns["error"] = [r or e for r, e in zip(read_errors, columns["error"])]
+            out = chunk.assign(**columns)
             errors += sum(1 for e in out["error"] if e)
             writer.write(out)
             rows += len(out)
