@@ -117,3 +117,13 @@ def test_io_too_many_fields_on_one_line(tmp_path):
     frame = read_table(path)
     assert frame.attrs["read_errors"] == ["", "malformed line: 4 fields, expected 3"]
     assert frame.loc[1, "shop"] == "b,extra"
+
+
+def test_io_no_empty_trailing_chunk_and_header_only_file(tmp_path):
+    path = tmp_path / "even.csv"
+    path.write_text(_csv([(str(i), f"评论{i}") for i in range(200)]), encoding="utf-8")
+    assert [len(c) for c in iter_tables(path, chunksize=100)] == [100, 100]
+    empty = tmp_path / "header.csv"
+    empty.write_text("id,review\n", encoding="utf-8")
+    chunks = list(iter_tables(empty))
+    assert len(chunks) == 1 and len(chunks[0]) == 0 and list(chunks[0].columns) == ["id", "review"]

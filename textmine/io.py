@@ -139,6 +139,7 @@ def _iter_delimited(path: Path, sep: str, encoding: str, chunksize: int):
         line_no = len(consumed)
         consumed.clear()
         records, rows, errors = [], [], []
+        yielded = False
         while True:
             try:
                 record = next(reader)
@@ -172,8 +173,8 @@ def _iter_delimited(path: Path, sep: str, encoding: str, chunksize: int):
             line_no += span
             if len(records) >= chunksize:
                 yield _frame(header, records, rows, errors)
-                records, rows, errors = [], [], []
-        if records or not rows:
+                records, rows, errors, yielded = [], [], [], True
+        if records or not yielded:  # a header-only file still gives one (empty) frame
             yield _frame(header, records, rows, errors)
 
 

@@ -337,10 +337,10 @@ def summarize(results: Sequence, *, dates: Sequence | None = None, groups: Seque
     pains: dict[str, list[PainPoint]] = {}
     clouds: dict[str, dict[str, int]] = {}
     for cat in (row.category for row in ranking):
-        ranked = sorted(phrase_comments[cat].items(), key=lambda kv: (-len(kv[1]), kv[0]))
-        pains[cat] = [PainPoint(cat, surface[(cat, key)].most_common(1)[0][0], len(ids),
-                                results[min(ids)].text) for key, ids in ranked[:top_phrases]]
-        clouds[cat] = {surface[(cat, key)].most_common(1)[0][0]: len(ids) for key, ids in ranked[:200]}
+        ranked = [(surface[(cat, key)].most_common(1)[0][0], ids)  # the commonest wording of each phrase
+                  for key, ids in sorted(phrase_comments[cat].items(), key=lambda kv: (-len(kv[1]), kv[0]))[:200]]
+        pains[cat] = [PainPoint(cat, phrase, len(ids), results[min(ids)].text) for phrase, ids in ranked[:top_phrases]]
+        clouds[cat] = {phrase: len(ids) for phrase, ids in ranked}
     summary = dict(
         comments=len(results), analysed=len(keep), complaints=sum(1 for i in keep if -1 in results[i].categories.values()),
         pareto=ranking, polarity_table={c: dict(v) for c, v in sorted(polarity.items())},
