@@ -124,6 +124,12 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
         self._check_fitted()
         return self.model_.predict_proba(self.vectorizer_.transform(as_documents(X)))
 
+    def predict_clause_proba(self, X: Sequence[object]) -> np.ndarray:
+        """Probability of each category for each clause of each comment taken alone,
+        shape ``(total clauses, n_categories)``, clauses in order."""
+        self._check_fitted()
+        return self.model_.predict_proba(self.vectorizer_.transform_clauses(as_documents(X)))
+
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """Indicator matrix from probabilities: thresholds, then at least one category
         per row (the most probable when none passes)."""

@@ -106,48 +106,71 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         """Feature matrix of ``X``: one row per comment, in order."""
+        return self._transform(as_documents(X), per_clause=False)
+
+    def transform_clauses(self, X):
+        """Feature matrix with one row per clause of each comment of ``X``, in order: what
+        :meth:`transform` gives for each clause taken as a comment of its own."""
+        return self._transform(as_documents(X), per_clause=True)
+
+    def _transform(self, docs: list[Document], per_clause: bool):
         import scipy.sparse as sp
 
         from .errors import NotFittedError
 
         if not hasattr(self, "words_"):
             raise NotFittedError(self)
-        docs = as_documents(X)
+        vectorizers = [self.words_] + ([self.chars_] if self.chars_ is not None else [])
         if not self.cache_size:
-            parts = [self.words_.transform(docs)]
-            if self.chars_ is not None:
-                parts.append(self.chars_.transform(docs))
-            return sp.hstack(parts, format="csr")
-        blocks = [(self.words_, _word_analyzer)] + ([(self.chars_, _char_analyzer)] if self.chars_ is not None else [])
-        return sp.hstack([_tfidf(vec, counts) for (vec, _), counts in zip(blocks, self._clause_counts(docs, blocks))],
+            if per_clause:
+                docs = [Document(text, (text,), (tokens,)) for doc in docs
+                        for text, tokens in zip(doc.clauses, doc.clause_tokens)]
+            return sp.hstack([vec.transform(docs) for vec in vectorizers], format="csr")
+        return sp.hstack([_tfidf(vec, counts) for vec, counts in zip(vectorizers, self._counts(docs, per_clause))],
                          format="csr")
 
-    def _clause_counts(self, docs, blocks) -> list:
-        """Raw n-gram count matrices, one per block: each comment's row is the sum of its
-        clauses' rows, which are counted once and kept (up to ``cache_size`` clauses)."""
+    def _counts(self, docs: list[Document], per_clause: bool) -> list:
+        """Raw n-gram count matrices, one per vectorizer, with a row per comment (the sum
+        of its clauses' rows) or per clause. Each clause is counted once and kept (up to
+        ``cache_size`` clauses)."""
         import numpy as np
         import scipy.sparse as sp
         from sklearn.feature_extraction.text import CountVectorizer
 
-        keys = [key for doc in docs for key in zip(doc.clauses, doc.clause_tokens)]
+        vectorizers = [self.words_] + ([self.chars_] if self.chars_ is not None else [])
         cache = self.__dict__.get("_clause_cache")
-        if cache is None or len(cache["rows"]) + len(keys) > self.cache_size:
-            cache = self.__dict__["_clause_cache"] = {"rows": {}, "matrices": [None] * len(blocks)}
-        rows = cache["rows"]
-        missing = list(dict.fromkeys(key for key in keys if key not in rows))
+        n_clauses = sum(len(doc.clauses) for doc in docs)
+        if cache is None or len(cache["tokens"]) + n_clauses > self.cache_size:
+            cache = self.__dict__["_clause_cache"] = {"rows": {}, "tokens": [], "matrices": [None] * len(vectorizers)}
+        # rows: clause text -> row (cheap to hash); when the same text comes with other
+        # tokens (a "!" token, another segmenter), (text, tokens) -> row
+        rows, known, picked, missing = cache["rows"], cache["tokens"], [], []
+        for doc in docs:
+            for text, tokens in zip(doc.clauses, doc.clause_tokens):
+                key = text
+                row = rows.get(key)
+                if row is not None and known[row] is not tokens and known[row] != tokens:
+                    key = (text, tokens)
+                    row = rows.get(key)
+                if row is None:
+                    row = rows[key] = len(known)
+                    known.append(tokens)
+                    missing.append(Document(text, (text,), (tokens,)))
+                picked.append(row)
         if missing:
-            clause_docs = [Document(text, (text,), (tokens,)) for text, tokens in missing]
-            for key in missing:
-                rows[key] = len(rows)
-            for b, (vec, _) in enumerate(blocks):
-                new = CountVectorizer.transform(vec, clause_docs).astype(np.float32)
+            for b, vec in enumerate(vectorizers):
+                new = CountVectorizer.transform(vec, missing).astype(np.float32)
                 old = cache["matrices"][b]
                 cache["matrices"][b] = new if old is None else sp.vstack([old, new], format="csr")
+        if not picked:
+            return [sp.csr_matrix((0 if per_clause else len(docs), len(vec.vocabulary_)), dtype=np.float32)
+                    for vec in vectorizers]
+        picked = np.asarray(picked, np.int64)
+        if per_clause:
+            return [m[picked] for m in cache["matrices"]]
         owner = np.repeat(np.arange(len(docs)), [len(doc.clauses) for doc in docs])
-        picked = np.fromiter((rows[key] for key in keys), np.int64, len(keys))
-        membership = sp.csr_matrix((np.ones(len(keys), np.float32), (owner, picked)), shape=(len(docs), len(rows)))
-        return [(membership @ m if m is not None else sp.csr_matrix((len(docs), len(vec.vocabulary_)), dtype=np.float32))
-                for m, (vec, _) in zip(cache["matrices"], blocks)]
+        membership = sp.csr_matrix((np.ones(len(picked), np.float32), (owner, picked)), shape=(len(docs), len(known)))
+        return [membership @ m for m in cache["matrices"]]
 
 
 def _tfidf(vectorizer, counts):

@@ -32,6 +32,7 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]
 _IDNO = re.compile(r"(?<!\d)(?:\d{17}[\dXx]|\d{15})(?![\dXx])")
 # Mainland mobile numbers, optionally with +86 / 86 and separators: 138-1234-5678.
 _PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)")
+_THREE_DIGITS = re.compile(r"\d\d\d")  # both ID and phone numbers hold three digits in a row
 _REPEATED_PUNCT = re.compile(r"([!?.,;:~。，！？；：、…\-_=*#])\1+")
 _SPACES = re.compile(r"\s+")
 # C0/C1 control characters (tab and newline become spaces first) and lone surrogates.
@@ -96,12 +97,18 @@ def normalise_text(value: object) -> str:
     text = _as_text(value)
     if not text:
         return ""
-    text = _CONTROL.sub("", text.replace("\t", " ").replace("\r", " ").replace("\n", " "))
+    if not text.isprintable():  # printable text holds no control character, tab or newline
+        text = _CONTROL.sub("", text.replace("\t", " ").replace("\r", " ").replace("\n", " "))
     text = unicodedata.normalize("NFKC", text)
     text = to_simplified(text)
-    text = _URL.sub(" URL ", text)
-    text = _EMAIL.sub(" EMAIL ", text)
-    text = _IDNO.sub(" IDNO ", text)
-    text = _PHONE.sub(" PHONE ", text)
+    # each mask runs only when its cheap precondition holds: most comments need none
+    lowered = text.lower()
+    if "http" in lowered or "www." in lowered:
+        text = _URL.sub(" URL ", text)
+    if "@" in text:
+        text = _EMAIL.sub(" EMAIL ", text)
+    if _THREE_DIGITS.search(text):
+        text = _IDNO.sub(" IDNO ", text)
+        text = _PHONE.sub(" PHONE ", text)
     text = _REPEATED_PUNCT.sub(r"\1", text)
     return _SPACES.sub(" ", text).strip()

@@ -15,8 +15,8 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
@@ -39,9 +39,8 @@ QUESTION, EXCLAMATION = "?", "!"
 _MAX_PIECE = 200  # characters handed to jieba at once
 
 
-@dataclass(frozen=True)
-class Document:
-    """A segmented comment.
+class Document(NamedTuple):
+    """A segmented comment (an immutable named tuple: cheap to make by the thousand).
 
     Attributes
     ----------
@@ -181,10 +180,7 @@ class Segmenter(TransformerMixin, BaseEstimator):
 
     # -- the work ---------------------------------------------------------------
     def _cut_clause(self, piece: str) -> list[list[str]]:
-        tokenizer, stop, cache = self._state()
-        hit = cache.get(piece)
-        if hit is not None:
-            return hit
+        tokenizer, stop, _ = self._state()
         raw = [t.strip().lower() for t in tokenizer.lcut(piece)]
         raw = [t for t in raw if t and not _is_punctuation(t)]
         clauses: list[list[str]] = [[]]
@@ -202,43 +198,57 @@ class Segmenter(TransformerMixin, BaseEstimator):
             if tok not in stop:
                 clauses[-1].append(tok)
             i += 1
-        if self.cache_size:
-            if len(cache) >= self.cache_size:
-                cache.clear()
-            cache[piece] = clauses
         return clauses
 
     def document(self, value: object) -> Document:
         """Normalise and segment one comment; never raises on any input value."""
         text = normalise_text(value)
+        if not text:
+            return Document(text, (), ())
+        cache = self._state()[2]
         clauses, tokens = [], []
         parts = _CLAUSE_BREAK.split(text)
-        for long_piece, brk in zip(parts[::2], parts[1::2] + [""]):
+        parts.append("")
+        for k in range(0, len(parts) - 1, 2):
+            piece, brk = parts[k], parts[k + 1]
+            if not piece:
+                continue
+            mark = QUESTION if "?" in brk else EXCLAMATION if "!" in brk else None
             # jieba slows down badly on very long runs without punctuation (a megabyte of
             # "aaaa"): cut them into slices first, so the cost stays linear
-            slices = [long_piece[k:k + _MAX_PIECE] for k in range(0, len(long_piece), _MAX_PIECE)] or [""]
-            for piece in slices[:-1]:
-                self._add_clause(piece, "", clauses, tokens)
-            self._add_clause(slices[-1], brk, clauses, tokens)
+            for start in range(0, len(piece) - _MAX_PIECE, _MAX_PIECE):
+                hit = self._cached_piece(cache, piece[start:start + _MAX_PIECE], None)
+                clauses += hit[0]
+                tokens += hit[1]
+            hit = self._cached_piece(cache, piece[(len(piece) - 1) // _MAX_PIECE * _MAX_PIECE:], mark)
+            clauses += hit[0]
+            tokens += hit[1]
         return Document(text, tuple(clauses), tuple(tokens))
 
-    def _add_clause(self, piece: str, brk: str, clauses: list, tokens: list) -> None:
-        """Cut one clause-sized piece and append its clauses and tokens."""
-        if not piece:
-            return
+    def _cached_piece(self, cache: dict, piece: str, mark: str | None) -> tuple[tuple, tuple]:
+        """:meth:`_piece_clauses`, remembered (up to ``cache_size`` pieces)."""
+        key = piece if mark is None else (piece, mark)
+        hit = cache.get(key)
+        if hit is None:
+            hit = self._piece_clauses(piece, mark)
+            if self.cache_size:
+                if len(cache) >= self.cache_size:
+                    cache.clear()
+                cache[key] = hit
+        return hit
+
+    def _piece_clauses(self, piece: str, mark: str | None) -> tuple[tuple, tuple]:
+        """(clause texts, clause token tuples) of one piece; ``mark`` (? or !) is added
+        as a token to the last clause."""
         cut = [part for part in self._cut_clause(piece) if part]
         if not cut:
-            return
-        mark = QUESTION if "?" in brk else EXCLAMATION if "!" in brk else None
+            return (), ()
         if mark:
             cut[-1] = cut[-1] + [mark]
         if len(cut) == 1:
-            clauses.append(piece)
-            tokens.append(tuple(cut[0]))
-            return
-        for part in cut:
-            clauses.append("".join(t for t in part if t not in (QUESTION, EXCLAMATION)))
-            tokens.append(tuple(part))
+            return (piece,), (tuple(cut[0]),)
+        return (tuple("".join(t for t in part if t not in (QUESTION, EXCLAMATION)) for part in cut),
+                tuple(tuple(part) for part in cut))
 
     def lcut(self, value: object) -> list[str]:
         """Tokens of one comment as a list (``[]`` for empty or non-text input)."""

@@ -163,28 +163,32 @@ def find_evidence(docs: Sequence[Document], categories: Sequence[Sequence[str]],
     list of dict
         One dict per comment, category -> Document of the evidence clauses in order.
     """
-    clause_docs, owner = [], []
-    for i, doc in enumerate(docs):
-        if len(doc.clauses) > 1:
-            for text, toks in zip(doc.clauses, doc.clause_tokens):
-                clause_docs.append(Document(text, (text,), (toks,)))
-                owner.append(i)
-    proba = classifier.predict_proba(clause_docs) if clause_docs else np.zeros((0, len(classifier.classes_)))
+    multi = [i for i, doc in enumerate(docs) if len(doc.clauses) > 1]
+    owner = np.repeat(multi, [len(docs[i].clauses) for i in multi]).astype(int)
     column = {c: j for j, c in enumerate(classifier.classes_)}
-    starts = np.searchsorted(np.asarray(owner, dtype=int), np.arange(len(docs) + 1))
+    known = [[c for c in cats if c in column] for cats in categories]
+    best, passing = [], []
+    if multi:
+        proba = classifier.predict_clause_proba([docs[i] for i in multi])
+        # each clause speaks for the category of its comment that it fits best
+        wanted = np.zeros((len(docs), len(column)), dtype=bool)
+        pairs = [(i, column[c]) for i, cats in enumerate(known) for c in cats]
+        if pairs:
+            wanted[tuple(np.array(pairs).T)] = True
+        ratio = np.where(wanted[owner], proba / classifier.thresholds_, -np.inf)
+        best_col = ratio.argmax(axis=1)
+        best, passing = best_col.tolist(), (ratio[np.arange(len(owner)), best_col] >= 1).tolist()
+    starts = np.searchsorted(owner, np.arange(len(docs) + 1)).tolist()
     out = []
     for i, (doc, cats) in enumerate(zip(docs, categories)):
         found = {}
-        known = [c for c in cats if c in column]
-        if len(doc.clauses) > 1 and known:
-            cols = [column[c] for c in known]
-            scores = proba[starts[i]:starts[i + 1]][:, cols]
-            ratio = scores / classifier.thresholds_[cols]
-            owner = ratio.argmax(axis=1)  # each clause speaks for the category it fits best
-            for k, cat in enumerate(known):
-                chosen = np.flatnonzero((owner == k) & (ratio[:, k] >= 1))
-                if len(chosen) == 0:
-                    chosen = [int(np.argmax(scores[:, k]))]
+        first, stop = starts[i], starts[i + 1]
+        if len(doc.clauses) > 1 and known[i]:
+            for cat in known[i]:
+                col = column[cat]
+                chosen = [r - first for r in range(first, stop) if passing[r] and best[r] == col]
+                if not chosen:  # no clause passes: the one that scores the category highest
+                    chosen = [int(np.argmax(proba[first:stop, col]))]
                 found[cat] = Document(
                     "，".join(doc.clauses[j] for j in chosen),
                     tuple(doc.clauses[j] for j in chosen),
