@@ -7,9 +7,11 @@ why a row could not be analysed. Output is written atomically.
 """
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -65,6 +67,18 @@ _WORK: list[Callable] = []  # the per-chunk function, inherited by forked worker
 
 def _run_work(texts: list) -> dict:
     return _WORK[0](texts)
+
+
+@contextmanager
+def _frozen_heap():
+    """Keep every object alive now (above all the loaded model) out of the garbage
+    collector's scans while the block runs: collections then look only at what the run
+    allocates, and forked workers do not write to, and so copy, the model's pages."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _count_rows(path: Path, format: str | None) -> int | None:
@@ -134,7 +148,7 @@ def _process_file(input_path, output_path, work: Callable, *, text_col, format, 
 
     rows = errors = 0
     start = time.monotonic()
-    with TableWriter(output_path, resume=resume, source=input_path) as writer:
+    with _frozen_heap(), TableWriter(output_path, resume=resume, source=input_path) as writer:
         skipped = writer.rows
         progress.update(skipped)
         for (chunk, read_errors), columns in _chunks_with_results(pieces(skipped), work, jobs):

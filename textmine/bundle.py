@@ -137,7 +137,8 @@ class ModelBundle:
         proba = self.classifier.predict_proba(docs)
         chosen = self.classifier.decide(proba)
         names = self.classifier.classes_
-        cats = [[names[j] for j in np.argsort(-p) if row[j]] for p, row in zip(proba, chosen)]
+        order = np.argsort(-proba, axis=1, kind="stable")
+        cats = [[names[j] for j in ranked if row[j]] for ranked, row in zip(order.tolist(), chosen.tolist())]
         positive = scorer.predict_proba(docs)[:, 1]
         evidence = find_evidence(docs, cats, self.classifier)
         examples = [AspectExample(c, ev[c]) for cs, ev in zip(cats, evidence) for c in cs]

@@ -118,17 +118,37 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
         if not hasattr(self, "model_"):
             raise NotFittedError(self)
 
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_stacked", None)
+        return state
+
+    def _proba(self, features) -> np.ndarray:
+        """``model_.predict_proba(features)`` in one matrix product: the one-vs-rest
+        regressions' weights stacked side by side (built on first use)."""
+        from scipy.special import expit
+
+        stacked = self.__dict__.get("_stacked")
+        if stacked is None:
+            estimators = self.model_.estimators_
+            if not all(hasattr(e, "coef_") for e in estimators):  # a constant predictor
+                return self.model_.predict_proba(features)
+            stacked = self.__dict__["_stacked"] = (np.vstack([e.coef_ for e in estimators]).T,
+                                                   np.concatenate([e.intercept_ for e in estimators]))
+        weights, intercepts = stacked
+        return expit(features @ weights + intercepts)
+
     def predict_proba(self, X: Sequence[object]) -> np.ndarray:
         """Probability of each category, shape ``(n_comments, n_categories)``; the
         columns follow ``classes_``. Rows need not sum to 1 (multi-label)."""
         self._check_fitted()
-        return self.model_.predict_proba(self.vectorizer_.transform(as_documents(X)))
+        return self._proba(self.vectorizer_.transform(as_documents(X)))
 
     def predict_clause_proba(self, X: Sequence[object]) -> np.ndarray:
         """Probability of each category for each clause of each comment taken alone,
         shape ``(total clauses, n_categories)``, clauses in order."""
         self._check_fitted()
-        return self.model_.predict_proba(self.vectorizer_.transform_clauses(as_documents(X)))
+        return self._proba(self.vectorizer_.transform_clauses(as_documents(X)))
 
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """Indicator matrix from probabilities: thresholds, then at least one category

@@ -13,7 +13,7 @@ A comment with no token (empty, punctuation only) scores 0.5, neutral, with no e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -141,8 +141,7 @@ class SnowNLPScorer(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
 
-@dataclass(frozen=True)
-class AspectExample:
+class AspectExample(NamedTuple):
     """One category within one comment: the category and its evidence clauses."""
 
     category: str
