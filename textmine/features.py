@@ -7,6 +7,7 @@ comment serves every model that reads it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import repeat
 
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -135,7 +136,6 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
         ``cache_size`` clauses)."""
         import numpy as np
         import scipy.sparse as sp
-        from sklearn.feature_extraction.text import CountVectorizer
 
         vectorizers = [self.words_] + ([self.chars_] if self.chars_ is not None else [])
         cache = self.__dict__.get("_clause_cache")
@@ -158,8 +158,8 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
                     missing.append(Document(text, (text,), (tokens,)))
                 picked.append(row)
         if missing:
-            for b, vec in enumerate(vectorizers):
-                new = CountVectorizer.transform(vec, missing).astype(np.float32)
+            for b, (vec, analyzer) in enumerate(zip(vectorizers, (_word_analyzer, _char_analyzer))):
+                new = _count(missing, analyzer, vec.vocabulary_)
                 old = cache["matrices"][b]
                 cache["matrices"][b] = new if old is None else sp.vstack([old, new], format="csr")
         if not picked:
@@ -171,6 +171,27 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
         owner = np.repeat(np.arange(len(docs)), [len(doc.clauses) for doc in docs])
         membership = sp.csr_matrix((np.ones(len(picked), np.float32), (owner, picked)), shape=(len(docs), len(known)))
         return [membership @ m for m in cache["matrices"]]
+
+
+def _count(docs: list[Document], analyzer, vocabulary: dict[str, int]):
+    """Raw counts of the in-vocabulary n-grams of each document (CSR, float32): what
+    ``CountVectorizer.transform`` gives, without its per-n-gram Python loop."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    found: list[int] = []  # vocabulary index of every n-gram, -1 when not in it
+    bounds = [0]
+    for doc in docs:
+        grams = analyzer(doc)
+        found.extend(map(vocabulary.get, grams, repeat(-1, len(grams))))
+        bounds.append(len(found))
+    found_array = np.asarray(found, np.int64)
+    known = found_array >= 0
+    indptr = np.concatenate([[0], np.cumsum(known)])[bounds]
+    counts = sp.csr_matrix((np.ones(int(known.sum()), np.float32), found_array[known], indptr),
+                           shape=(len(docs), len(vocabulary)))
+    counts.sum_duplicates()
+    return counts
 
 
 def _tfidf(vectorizer, counts):
