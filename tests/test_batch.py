@@ -1,3 +1,4 @@
+import gc
 import pandas as pd
 import pytest
 
@@ -22,6 +23,7 @@ def test_batch_every_row_out_in_order(tiny_model, tmp_path, jobs):
     assert list(frame["id"]) == [str(i) for i in range(30)]
     assert (frame.loc[frame["comment"] == "", "error"] == "empty text").all()
     assert stats["errors"] == (frame["error"] != "").sum() == 10
+    assert gc.get_freeze_count() == 0  # the run gives the garbage collector its objects back
 
 
 def test_batch_progress_goes_to_its_stream(tiny_model, tmp_path):

@@ -3,6 +3,7 @@ import pytest
 
 from textmine.classify import IssueClassifier, best_threshold
 from textmine.errors import NotFittedError
+from textmine.segment import Segmenter
 
 from conftest import TINY_CORPUS
 
@@ -66,3 +67,17 @@ def test_classify_composes_in_a_pipeline():
     labels = [[part.split(":")[0] for part in l.split("|")] for _, l in TINY_CORPUS]
     pipe = Pipeline([("segment", Segmenter()), ("classify", IssueClassifier(threshold_folds=0))]).fit(texts, labels)
     assert pipe.predict(["送餐太慢"]).shape == (1, 4)
+
+
+def test_classify_stacked_scores_equal_one_vs_rest_scores():
+    clf = _fit()
+    texts = ["快递太慢了", "菜很难吃，客服也不理人", ""]
+    features = clf.vectorizer_.transform(Segmenter().transform(texts))
+    assert np.allclose(clf.predict_proba(texts), clf.model_.predict_proba(features))
+
+
+def test_classify_clause_scores_are_each_clause_alone():
+    clf = _fit()
+    got = clf.predict_clause_proba(["快递太慢了，菜很难吃"])
+    assert got.shape == (2, len(clf.classes_))
+    assert np.allclose(got, clf.predict_proba(["快递太慢了", "菜很难吃"]))

@@ -110,3 +110,18 @@ def test_segment_tokenizer_cache_can_be_cleared():
     clear_tokenizer_cache()
     assert not _tokenizers
     assert "椰云拿铁" in Segmenter(user_dict=["椰云拿铁"]).lcut("椰云拿铁太甜")
+
+
+def test_segment_hmm_guesses_unknown_words_only_when_asked():
+    text = "他来到了网易杭研大厦"
+    assert "杭研" in Segmenter(hmm=True).lcut(text)
+    assert "杭研" not in Segmenter().lcut(text)
+
+
+def test_segment_old_pickles_keep_the_hmm():
+    seg = Segmenter()
+    state = seg.__getstate__()
+    del state["hmm"]  # as saved before the option existed
+    old = Segmenter.__new__(Segmenter)
+    old.__setstate__(state)
+    assert old.hmm is True

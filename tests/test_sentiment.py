@@ -72,3 +72,15 @@ def test_sentiment_backend_switch_changes_scores(tiny_model):
     ours = [r.sentiment for r in tiny_model.analyze(texts)]
     snow = [r.sentiment for r in tiny_model.analyze(texts, sentiment=SnowNLPScorer().fit())]
     assert ours != snow
+
+
+def test_sentiment_nb_ratio_follows_the_evidence(scorer):
+    vocab = scorer.vectorizer_.words_.vocabulary_
+    assert scorer.nb_ratio_[vocab["推荐"]] > 0 > scorer.nb_ratio_[vocab["垃圾"]]
+
+
+def test_sentiment_without_nb_weighting_learns_too():
+    plain = SentimentScorer(min_df=1, nb_weighting=False).fit(POS + NEG, [1] * len(POS) + [0] * len(NEG))
+    assert plain.nb_ratio_ is None
+    p = plain.predict_proba(["好吃", "难吃"])[:, 1]
+    assert p[0] > 0.5 > p[1]

@@ -126,8 +126,11 @@ def _process_file(input_path, output_path, work: Callable, *, text_col, format, 
     from .io import first_row_number, detect_format
 
     input_path = Path(input_path)
-    if progress.enabled and progress.total is None:
-        progress.total = _count_rows(input_path, format)
+    if (progress.enabled and progress.total is None) or jobs > 1:
+        total = _count_rows(input_path, format)
+        progress.total = progress.total or total
+        if jobs > 1 and total:  # a small file still gives every process several chunks
+            chunk_size = max(1, min(chunk_size, -(-total // (4 * jobs))))
     found: list[str] = []
 
     def pieces(skip: int):

