@@ -1,7 +1,9 @@
-"""Texts for benchmarks: the project's own labelled corpus (never the shared data sets)."""
+"""Shared helpers of the benchmarks: the project's own corpus texts, where the public data sets
+lie, and a working folder."""
 from __future__ import annotations
 
 import csv
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -12,3 +14,10 @@ def corpus_texts() -> list[str]:
     """Every comment of ``corpora/feedback_labelled.csv``, in file order."""
     with open(ROOT / "corpora" / "feedback_labelled.csv", encoding="utf-8", newline="") as f:
         return [row["text"] for row in csv.DictReader(f)]
+
+
+def workdir(path: Path | None, prefix: str) -> Path:
+    """``path`` (created if needed), or a new temporary folder named ``prefix...``."""
+    folder = path or Path(tempfile.mkdtemp(prefix=prefix))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -14,24 +14,23 @@ import hashlib
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from _corpus import SHARED_DATA
+from _corpus import SHARED_DATA, workdir
 
 CAR = SHARED_DATA / "ccf_bdci2018_car_topics.csv"
 LONG = ["--text-col", "content", "--id-col", "content_id", "--label-col", "subject", "--polarity-col", "sentiment_value"]
 
 
-def split(workdir: Path) -> tuple[Path, Path]:
-    """Write train.csv and test.csv (records of the file, by the fixed rule) into workdir."""
+def split(folder: Path) -> tuple[Path, Path]:
+    """Write train.csv and test.csv (records of the file, by the fixed rule) into folder."""
     import pandas as pd
 
     frame = pd.read_csv(CAR, dtype=str, keep_default_na=False)
     test = frame["content_id"].map(lambda c: int(hashlib.md5(c.encode()).hexdigest(), 16) % 5 == 0)
-    frame[~test].to_csv(workdir / "train.csv", index=False)
-    frame[test].to_csv(workdir / "test.csv", index=False)
-    return workdir / "train.csv", workdir / "test.csv"
+    frame[~test].to_csv(folder / "train.csv", index=False)
+    frame[test].to_csv(folder / "test.csv", index=False)
+    return folder / "train.csv", folder / "test.csv"
 
 
 def textmine(*args: str) -> str:
@@ -48,10 +47,9 @@ def main() -> int:
     if not CAR.exists():
         print(f"skipped: {CAR} not found")
         return 0
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="car-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    train, test = split(workdir)
-    model = workdir / "car.model"
+    folder = workdir(args.workdir, "car-")
+    train, test = split(folder)
+    model = folder / "car.model"
     textmine("train", str(train), "-o", str(model), *LONG, "--holdout", "0")
     metrics = json.loads(textmine("evaluate", str(test), "--model", str(model), "--json", *LONG))
     print(f"test comments: {metrics['n']}")

@@ -7,7 +7,7 @@ project corpus) + ``SnowNLP(text).sentiments``. textmine runs as the CLI does
 write), with ``--jobs`` worker processes. Both get the same comments, in one run;
 model loading is excluded from both timings.
 
-    python benchmarks/bench_throughput.py [--rows 3000] [--jobs 2]
+    python benchmarks/bench_throughput.py [--rows 10000] [--jobs 2]
 """
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def naive_pipeline(train_texts: list[str], train_labels: list[list[str]]):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=3000, help="comments to process")
+    parser.add_argument("--rows", type=int, default=10_000, help="comments to process (distinct corpus comments up to its size)")
     parser.add_argument("--jobs", type=int, default=2, help="textmine worker processes")
     args = parser.parse_args()
 

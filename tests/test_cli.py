@@ -11,8 +11,11 @@ from conftest import write_csv
 
 def test_cli_train_evaluate_classify_end_to_end(tiny_corpus_path, tmp_path, capsys):
     model = tmp_path / "m.joblib"
-    assert main(["train", str(tiny_corpus_path), "-o", str(model), "--sentiment-data", "none", "--holdout", "0"]) == 0
+    assert main(["train", str(tiny_corpus_path), "-o", str(model), "--sentiment-data", "none", "--holdout", "0",
+                 "--sentiment-c", "2"]) == 0
     assert model.exists() and (tmp_path / "m.joblib.json").exists()
+    manifest = json.loads((tmp_path / "m.joblib.json").read_text(encoding="utf-8"))
+    assert manifest["settings"]["sentiment_C"] == 2.0
 
     assert main(["evaluate", str(tiny_corpus_path), "--model", str(model), "--json"]) == 0
     metrics = json.loads(capsys.readouterr().out)
@@ -67,6 +70,13 @@ def test_cli_usage_error_exits_2():
     with pytest.raises(SystemExit) as exc:
         main(["classify"])
     assert exc.value.code == ExitStatus.USAGE
+
+
+def test_cli_sentiment_c_must_be_auto_or_positive(tiny_corpus_path, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", str(tiny_corpus_path), "-o", str(tmp_path / "m.joblib"), "--sentiment-c", "0"])
+    assert exc.value.code == ExitStatus.USAGE
+    assert "'0' is not 'auto' or a positive number" in capsys.readouterr().err
 
 
 def test_cli_compare_and_suggest(tiny_model_path, tiny_corpus_path, tmp_path, capsys):
