@@ -1,6 +1,6 @@
 import numpy as np
 
-from textmine.features import DocumentVectorizer, _count, _word_analyzer
+from textmine.features import DocumentVectorizer, count_ngrams, _word_analyzer
 from textmine.segment import Document, Segmenter
 
 TEXTS = ["送餐太慢了，饭都凉了", "味道不错！送餐很快", "送餐太慢了!", "包装破了，汤洒了一半，客服不理人", "好评", ""]
@@ -42,7 +42,7 @@ def test_features_count_matches_countvectorizer():
 
     docs = Segmenter().transform(TEXTS)
     vec = _fitted(0)
-    ours = _count(docs, _word_analyzer, vec.words_.vocabulary_)
+    ours = count_ngrams(docs, _word_analyzer, vec.words_.vocabulary_)
     theirs = CountVectorizer.transform(vec.words_, docs)
     assert ours.shape == theirs.shape
     assert (ours != theirs).nnz == 0

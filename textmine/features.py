@@ -14,7 +14,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .segment import Document, default_segmenter
 
-__all__ = ["DocumentVectorizer", "as_documents", "word_ngrams", "char_ngrams"]
+__all__ = ["DocumentVectorizer", "as_documents", "word_ngrams", "char_ngrams", "count_ngrams", "tfidf_of_counts"]
 
 
 def as_documents(X: Sequence[object]) -> list[Document]:
@@ -127,8 +127,8 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
                 docs = [Document(text, (text,), (tokens,)) for doc in docs
                         for text, tokens in zip(doc.clauses, doc.clause_tokens)]
             return sp.hstack([vec.transform(docs) for vec in vectorizers], format="csr")
-        return sp.hstack([_tfidf(vec, counts) for vec, counts in zip(vectorizers, self._counts(docs, per_clause))],
-                         format="csr")
+        counts = self._counts(docs, per_clause)
+        return sp.hstack([tfidf_of_counts(vec, c) for vec, c in zip(vectorizers, counts)], format="csr")
 
     def _counts(self, docs: list[Document], per_clause: bool) -> list:
         """Raw n-gram count matrices, one per vectorizer, with a row per comment (the sum
@@ -159,7 +159,7 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
                 picked.append(row)
         if missing:
             for b, (vec, analyzer) in enumerate(zip(vectorizers, (_word_analyzer, _char_analyzer))):
-                new = _count(missing, analyzer, vec.vocabulary_)
+                new = count_ngrams(missing, analyzer, vec.vocabulary_)
                 old = cache["matrices"][b]
                 cache["matrices"][b] = new if old is None else sp.vstack([old, new], format="csr")
         if not picked:
@@ -173,9 +173,10 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
         return [membership @ m for m in cache["matrices"]]
 
 
-def _count(docs: list[Document], analyzer, vocabulary: dict[str, int]):
-    """Raw counts of the in-vocabulary n-grams of each document (CSR, float32): what
-    ``CountVectorizer.transform`` gives, without its per-n-gram Python loop."""
+def count_ngrams(docs: Sequence, analyzer, vocabulary: dict[str, int]):
+    """Raw counts of the in-vocabulary n-grams that ``analyzer`` finds in each document
+    (CSR, float32): what ``CountVectorizer.transform`` gives, without its per-n-gram
+    Python loop."""
     import numpy as np
     import scipy.sparse as sp
 
@@ -194,7 +195,7 @@ def _count(docs: list[Document], analyzer, vocabulary: dict[str, int]):
     return counts
 
 
-def _tfidf(vectorizer, counts):
+def tfidf_of_counts(vectorizer, counts):
     """What ``vectorizer`` (a fitted sublinear, l2-normalised TfidfVectorizer) makes of raw
     counts: 1 + log(tf), times idf, rows scaled to unit length."""
     import numpy as np

@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .errors import NotFittedError
-from .features import DocumentVectorizer, as_documents
+from .features import DocumentVectorizer, as_documents, count_ngrams, tfidf_of_counts
 from .segment import Document
 
 __all__ = [
@@ -260,7 +260,9 @@ class AspectPolarity(ClassifierMixin, BaseEstimator):
             self.vectorizer_ = DocumentVectorizer(min_df=1)
             self.category_vectorizer_ = TfidfVectorizer(analyzer=_aspect_tokens, sublinear_tf=True, dtype=np.float32)
             return sp.hstack([self.vectorizer_.fit_transform(docs), self.category_vectorizer_.fit_transform(X)], format="csr")
-        return sp.hstack([self.vectorizer_.transform(docs), self.category_vectorizer_.transform(X)], format="csr")
+        tied = tfidf_of_counts(self.category_vectorizer_,
+                               count_ngrams(X, _aspect_tokens, self.category_vectorizer_.vocabulary_))
+        return sp.hstack([self.vectorizer_.transform(docs), tied], format="csr")
 
     def fit(self, X: Sequence[AspectExample], y: Sequence[int]):
         """Learn from (category, evidence) examples and their polarities; returns self."""
