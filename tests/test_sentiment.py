@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from textmine.errors import NotFittedError
 from textmine.segment import Segmenter
 from textmine.sentiment import SentimentScorer, SnowNLPScorer, find_evidence, sentiment_label
 
@@ -84,3 +85,18 @@ def test_sentiment_without_nb_weighting_learns_too():
     assert plain.nb_ratio_ is None
     p = plain.predict_proba(["好吃", "难吃"])[:, 1]
     assert p[0] > 0.5 > p[1]
+
+
+def test_sentiment_nb_scaling_composes_in_a_pipeline():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from textmine.features import DocumentVectorizer
+    from textmine.sentiment import NBScaling
+
+    features = DocumentVectorizer().fit_transform(POS + NEG)
+    y = [1] * len(POS) + [0] * len(NEG)
+    pipe = make_pipeline(NBScaling(), LogisticRegression()).fit(features, y)
+    assert (pipe.predict(features) == y).mean() > 0.9
+    with pytest.raises(NotFittedError):
+        NBScaling().transform(features)

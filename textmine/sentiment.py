@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 
 from .errors import NotFittedError
 from .features import DocumentVectorizer, as_documents, count_ngrams, tfidf_of_counts
@@ -27,6 +27,7 @@ __all__ = [
     "POSITIVE_ABOVE",
     "sentiment_label",
     "SentimentScorer",
+    "NBScaling",
     "SnowNLPScorer",
     "AspectExample",
     "AspectPolarity",
@@ -98,6 +99,7 @@ class SentimentScorer(ClassifierMixin, BaseEstimator):
     def fit(self, X: Sequence[object], y: Sequence[int]):
         """Learn from comments and 0/1 labels (1 = positive); returns self."""
         from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
 
         docs = as_documents(X)
         y = np.asarray(y, dtype=int)
@@ -107,19 +109,24 @@ class SentimentScorer(ClassifierMixin, BaseEstimator):
             raise ValueError(f"y must hold both 0 (negative) and 1 (positive), got {sorted(set(y.tolist()))}")
         self.vectorizer_ = DocumentVectorizer(min_df=self.min_df)
         features = self.vectorizer_.fit_transform(docs)
-        self.nb_ratio_ = _log_count_ratio(features, y) if self.nb_weighting else None
-        if self.nb_ratio_ is not None:
-            features = features.multiply(self.nb_ratio_).tocsr()
+
+        def regression(c: float):
+            model = LogisticRegression(C=c, solver="liblinear", max_iter=2000)
+            return make_pipeline(NBScaling(), model) if self.nb_weighting else model
+
         if self.C == "auto":
             from sklearn.model_selection import StratifiedKFold, cross_val_score
 
+            # the NB ratios are learnt inside each fold, from its training part only
             folds = StratifiedKFold(self.cv, shuffle=True, random_state=0)
-            scores = [cross_val_score(LogisticRegression(C=c, solver="liblinear", max_iter=2000), features, y,
-                                      cv=folds, scoring="accuracy").mean() for c in self.C_grid]
+            scores = [cross_val_score(regression(c), features, y, cv=folds, scoring="accuracy").mean()
+                      for c in self.C_grid]
             self.C_ = float(self.C_grid[int(np.argmax(scores))])
         else:
             self.C_ = float(self.C)
-        self.model_ = LogisticRegression(C=self.C_, solver="liblinear", max_iter=2000).fit(features, y)
+        fitted = regression(self.C_).fit(features, y)
+        self.nb_ratio_ = fitted[0].ratio_ if self.nb_weighting else None
+        self.model_ = fitted[-1] if self.nb_weighting else fitted
         self.classes_ = self.model_.classes_
         return self
 
@@ -136,13 +143,33 @@ class SentimentScorer(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
 
-def _log_count_ratio(features, y: np.ndarray, alpha: float = 1.0) -> np.ndarray:
-    """log(P(feature | positive) / P(feature | negative)) from feature presence, with
-    add-``alpha`` smoothing (float32, one value per column)."""
-    present = (features > 0).astype(np.float32)
-    pos = np.asarray(present[y == 1].sum(axis=0)).ravel() + alpha
-    neg = np.asarray(present[y == 0].sum(axis=0)).ravel() + alpha
-    return np.log((pos / pos.sum()) / (neg / neg.sum())).astype(np.float32)
+class NBScaling(TransformerMixin, BaseEstimator):
+    """Scale each feature column by its naive-Bayes log-count ratio,
+    log(P(feature | positive) / P(feature | negative)), learnt from feature presence in
+    ``fit`` with add-``alpha`` smoothing.
+
+    Attributes
+    ----------
+    ratio_ : ndarray of float32, one value per column
+    """
+
+    def __init__(self, *, alpha: float = 1.0):
+        self.alpha = alpha
+
+    def fit(self, X, y):
+        """Learn the ratios from a sparse feature matrix and 0/1 labels; returns self."""
+        y = np.asarray(y)
+        present = (X > 0).astype(np.float32)
+        pos = np.asarray(present[y == 1].sum(axis=0)).ravel() + self.alpha
+        neg = np.asarray(present[y == 0].sum(axis=0)).ravel() + self.alpha
+        self.ratio_ = np.log((pos / pos.sum()) / (neg / neg.sum())).astype(np.float32)
+        return self
+
+    def transform(self, X):
+        """``X`` with every column multiplied by its ratio (CSR)."""
+        if not hasattr(self, "ratio_"):
+            raise NotFittedError(self)
+        return X.multiply(self.ratio_).tocsr()
 
 
 class SnowNLPScorer(ClassifierMixin, BaseEstimator):
