@@ -100,3 +100,17 @@ def test_sentiment_nb_scaling_composes_in_a_pipeline():
     assert (pipe.predict(features) == y).mean() > 0.9
     with pytest.raises(NotFittedError):
         NBScaling().transform(features)
+
+
+def test_sentiment_aspect_polarity_with_and_without_nb_weighting():
+    from textmine.sentiment import AspectExample, AspectPolarity
+
+    seg = Segmenter()
+    texts = POS + NEG
+    X = [AspectExample("food", d) for d in seg.transform(texts)]
+    y = [1] * len(POS) + [-1] * len(NEG)
+    for model in (AspectPolarity(), AspectPolarity(nb_weighting=False, C=4.0)):
+        model.fit(X, y)
+        proba = model.predict_proba(X)
+        assert np.allclose(proba.sum(axis=1), 1)
+        assert (model.predict(X) == np.array(y)).mean() > 0.9

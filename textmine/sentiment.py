@@ -262,21 +262,29 @@ class AspectPolarity(ClassifierMixin, BaseEstimator):
     """Polarity (-1, 0, 1) of a category within a comment.
 
     ``X`` is a list of :class:`AspectExample`; features are the evidence's n-grams,
-    the same tokens tied to the category, and the category itself; the model is a
-    multinomial logistic regression.
+    the same tokens tied to the category, and the category itself. With
+    ``nb_weighting`` the model is one logistic regression per polarity against the
+    others, each on features scaled by that polarity's naive-Bayes ratios
+    (:class:`NBScaling`); without, one multinomial logistic regression.
 
     Parameters
     ----------
-    C : float, default=4.0
+    C : float, default=1.0
         Inverse regularisation strength.
+    nb_weighting : bool, default=True
 
     Attributes
     ----------
     classes_ : ndarray of int, the polarities seen in training
     """
 
-    def __init__(self, *, C: float = 4.0):
+    def __init__(self, *, C: float = 1.0, nb_weighting: bool = True):
         self.C = C
+        self.nb_weighting = nb_weighting
+
+    def __setstate__(self, state):
+        state.setdefault("nb_weighting", False)  # models saved before the option existed
+        self.__dict__.update(state)
 
     def _features(self, X: Sequence[AspectExample], fit: bool):
         import scipy.sparse as sp
@@ -302,6 +310,12 @@ class AspectPolarity(ClassifierMixin, BaseEstimator):
         features = self._features(X, fit=True)
         if len(np.unique(y)) < 2:
             self.model_ = DummyClassifier(strategy="most_frequent").fit(features, y)
+        elif self.nb_weighting:
+            from sklearn.multiclass import OneVsRestClassifier
+            from sklearn.pipeline import make_pipeline
+
+            regression = LogisticRegression(C=self.C, solver="liblinear", max_iter=3000)
+            self.model_ = OneVsRestClassifier(make_pipeline(NBScaling(), regression)).fit(features, y)
         else:
             self.model_ = LogisticRegression(C=self.C, max_iter=3000).fit(features, y)
         self.classes_ = self.model_.classes_
