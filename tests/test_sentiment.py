@@ -113,4 +113,7 @@ def test_sentiment_aspect_polarity_with_and_without_nb_weighting():
         model.fit(X, y)
         proba = model.predict_proba(X)
         assert np.allclose(proba.sum(axis=1), 1)
+        assert np.allclose(proba, model.model_.predict_proba(model._features(X, fit=False)))
         assert (model.predict(X) == np.array(y)).mean() > 0.9
+    three = AspectPolarity().fit(X + X[:3], y + [0, 0, 0])  # three polarities: three regressions
+    assert np.allclose(three.predict_proba(X), three.model_.predict_proba(three._features(X, fit=False)))

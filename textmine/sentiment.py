@@ -286,6 +286,31 @@ class AspectPolarity(ClassifierMixin, BaseEstimator):
         state.setdefault("nb_weighting", False)  # models saved before the option existed
         self.__dict__.update(state)
 
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_folded", None)
+        return state
+
+    def _proba(self, features) -> np.ndarray:
+        """``model_.predict_proba(features)``. For the NB one-vs-rest model each
+        polarity's ratios are folded into its weights (``(x * r) @ w == x @ (r * w)``), so
+        that one matrix product scores all polarities (the fold is built on first use)."""
+        from scipy.special import expit
+
+        folded = self.__dict__.get("_folded")
+        if folded is None:
+            steps = [getattr(e, "steps", None) for e in getattr(self.model_, "estimators_", [])]
+            if not steps or not all(s and hasattr(s[0][1], "ratio_") for s in steps):
+                return self.model_.predict_proba(features)
+            folded = self.__dict__["_folded"] = (
+                np.column_stack([s[0][1].ratio_ * s[-1][1].coef_[0] for s in steps]),
+                np.array([s[-1][1].intercept_[0] for s in steps]))
+        weights, intercepts = folded
+        proba = expit(features @ weights + intercepts)
+        if proba.shape[1] == 1:  # two polarities: one regression
+            proba = np.column_stack([1 - proba[:, 0], proba[:, 0]])
+        return proba / proba.sum(axis=1, keepdims=True)
+
     def _features(self, X: Sequence[AspectExample], fit: bool):
         import scipy.sparse as sp
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -327,7 +352,7 @@ class AspectPolarity(ClassifierMixin, BaseEstimator):
             raise NotFittedError(self)
         if not len(X):
             return np.zeros((0, len(self.classes_)))
-        return self.model_.predict_proba(self._features(X, fit=False))
+        return self._proba(self._features(X, fit=False))
 
     def predict(self, X: Sequence[AspectExample]) -> np.ndarray:
         """The most probable polarity of each example."""
