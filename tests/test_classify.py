@@ -81,3 +81,12 @@ def test_classify_clause_scores_are_each_clause_alone():
     got = clf.predict_clause_proba(["快递太慢了，菜很难吃"])
     assert got.shape == (2, len(clf.classes_))
     assert np.allclose(got, clf.predict_proba(["快递太慢了", "菜很难吃"]))
+
+
+def test_classify_refit_replaces_the_stacked_weights():
+    clf = _fit()
+    before = clf.predict_proba(["快递太慢了"])
+    texts = [t for t, _ in TINY_CORPUS]
+    labels = [["other"] if i % 2 else ["food"] for i in range(len(texts))]
+    clf.fit(texts, labels)
+    assert clf.predict_proba(["快递太慢了"]).shape[1] == 2 != before.shape[1]

@@ -117,3 +117,5 @@ def test_sentiment_aspect_polarity_with_and_without_nb_weighting():
         assert (model.predict(X) == np.array(y)).mean() > 0.9
     three = AspectPolarity().fit(X + X[:3], y + [0, 0, 0])  # three polarities: three regressions
     assert np.allclose(three.predict_proba(X), three.model_.predict_proba(three._features(X, fit=False)))
+    flipped = three.fit(X, [-p for p in y])  # a refit forgets the earlier fit's weights
+    assert (flipped.predict(X) == -np.array(y)).mean() > 0.9

@@ -112,6 +112,7 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
             self.thresholds_ = np.array([best_threshold(Y[:, j], scores[:, j]) for j in range(Y.shape[1])])
         self.vectorizer_ = DocumentVectorizer(min_df=self.min_df)
         self.model_ = self._model().fit(self.vectorizer_.fit_transform(docs), Y)
+        self.__dict__.pop("_stacked", None)  # weights stacked from an earlier fit
         return self
 
     def _check_fitted(self):

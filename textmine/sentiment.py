@@ -333,6 +333,7 @@ class AspectPolarity(ClassifierMixin, BaseEstimator):
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} examples but y has {len(y)} polarities")
         features = self._features(X, fit=True)
+        self.__dict__.pop("_folded", None)  # weights folded from an earlier fit
         if len(np.unique(y)) < 2:
             self.model_ = DummyClassifier(strategy="most_frequent").fit(features, y)
         elif self.nb_weighting:
