@@ -135,15 +135,12 @@ class ModelBundle:
         if not len(docs):
             return []
         proba = self.classifier.predict_proba(docs)
-        chosen = self.classifier.decide(proba)
-        names = self.classifier.classes_
-        order = np.argsort(-proba, axis=1, kind="stable")
-        cats = [[names[j] for j in ranked if row[j]] for ranked, row in zip(order.tolist(), chosen.tolist())]
+        cats = self.classifier.labels_from(proba)
         positive = scorer.predict_proba(docs)[:, 1]
         evidence = find_evidence(docs, cats, self.classifier)
         examples = [AspectExample(c, ev[c]) for cs, ev in zip(cats, evidence) for c in cs]
         polarities = iter(self.polarity.predict(examples).tolist())
-        column = {c: j for j, c in enumerate(names)}
+        column = {c: j for j, c in enumerate(self.classifier.classes_)}
         results = []
         for doc, p, cs, ev, pos in zip(docs, proba, cats, evidence, positive):
             pols = {c: int(next(polarities)) for c in cs}

@@ -166,6 +166,10 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_labels(self, X: Sequence[object]) -> list[list[str]]:
         """The category names of each comment, most probable first."""
-        proba = self.predict_proba(X)
-        Y = self.decide(proba)
-        return [[self.classes_[j] for j in np.argsort(-p) if row[j]] for p, row in zip(proba, Y)]
+        return self.labels_from(self.predict_proba(X))
+
+    def labels_from(self, proba: np.ndarray) -> list[list[str]]:
+        """The categories :meth:`decide` picks from ``proba``, by name, most probable first."""
+        order = np.argsort(-proba, axis=1, kind="stable")
+        return [[self.classes_[j] for j in ranked if row[j]]
+                for ranked, row in zip(order.tolist(), self.decide(proba).tolist())]

@@ -89,6 +89,10 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
         chars = TfidfVectorizer(analyzer=_char_analyzer, **common) if self.use_chars else None
         return words, chars
 
+    def _fitted_vectorizers(self) -> list:
+        """The fitted word vectorizer, then the character one when it is used."""
+        return [self.words_] + ([self.chars_] if self.chars_ is not None else [])
+
     def fit(self, X, y=None):
         """Learn the vocabularies and IDF weights; returns self."""
         self.fit_transform(X)
@@ -121,7 +125,7 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
 
         if not hasattr(self, "words_"):
             raise NotFittedError(self)
-        vectorizers = [self.words_] + ([self.chars_] if self.chars_ is not None else [])
+        vectorizers = self._fitted_vectorizers()
         if not self.cache_size:
             if per_clause:
                 docs = [Document(text, (text,), (tokens,)) for doc in docs
@@ -137,7 +141,7 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
         import numpy as np
         import scipy.sparse as sp
 
-        vectorizers = [self.words_] + ([self.chars_] if self.chars_ is not None else [])
+        vectorizers = self._fitted_vectorizers()
         cache = self.__dict__.get("_clause_cache")
         n_clauses = sum(len(doc.clauses) for doc in docs)
         if cache is None or len(cache["tokens"]) + n_clauses > self.cache_size:
