@@ -46,3 +46,22 @@ def test_features_count_matches_countvectorizer():
     theirs = CountVectorizer.transform(vec.words_, docs)
     assert ours.shape == theirs.shape
     assert (ours != theirs).nnz == 0
+
+
+def test_features_shared_clause_counts_give_each_vectorizer_its_own_matrix():
+    from textmine.features import share_clause_counts
+
+    docs = Segmenter().transform(TEXTS + ["饭都凉了，味道不错", "客服态度很好，但是送餐太慢"])
+    fits = [TEXTS, TEXTS[:3] + ["客服态度很好"], ["送餐很快，饭很好吃", "包装不错"]]
+    make = [lambda: DocumentVectorizer(), lambda: DocumentVectorizer(use_chars=False), lambda: DocumentVectorizer(min_df=1)]
+    alone = [mk().fit(Segmenter().transform(f)) for mk, f in zip(make, fits)]
+    shared = [mk().fit(Segmenter().transform(f)) for mk, f in zip(make, fits)]
+    share_clause_counts(shared)
+    assert shared[0]._clause_counts is shared[2]._clause_counts
+    for one, other in zip(alone, shared):
+        for part in (docs[:4], docs):  # the second call finds some clauses cached
+            expected = one.transform(part).toarray()
+            got = other.transform(part).toarray()
+            assert got.shape == expected.shape
+            assert np.allclose(got, expected)
+        assert np.allclose(other.transform_clauses(docs).toarray(), one.transform_clauses(docs).toarray())

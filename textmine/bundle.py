@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import EMPTY_TEXT, ModelError
+from .features import share_clause_counts
 from .resources import resource_path
 from .taxonomy import format_labels
 
@@ -121,6 +122,8 @@ class ModelBundle:
         self.manifest = dict(manifest or {})
         self.evaluation: dict | None = None  # held-out measurement from training, saved beside the model
         self.holdout_data = None  # the held-out LabelledData of that measurement (not saved)
+        # the three models read the same clauses: n-gram each new clause once for all
+        share_clause_counts([getattr(part, "vectorizer_", None) for part in (classifier, sentiment, polarity)])
 
     @property
     def categories(self) -> list[str]:

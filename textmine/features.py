@@ -14,7 +14,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .segment import Document, default_segmenter
 
-__all__ = ["DocumentVectorizer", "as_documents", "word_ngrams", "char_ngrams", "count_ngrams", "tfidf_of_counts"]
+__all__ = ["DocumentVectorizer", "ClauseCounts", "share_clause_counts", "as_documents", "word_ngrams", "char_ngrams", "count_ngrams", "tfidf_of_counts"]
 
 
 def as_documents(X: Sequence[object]) -> list[Document]:
@@ -79,7 +79,7 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state.pop("_clause_cache", None)
+        state.pop("_clause_counts", None)
         return state
 
     def _vectorizers(self):
@@ -135,20 +135,95 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
         return sp.hstack([tfidf_of_counts(vec, c) for vec, c in zip(vectorizers, counts)], format="csr")
 
     def _counts(self, docs: list[Document], per_clause: bool) -> list:
-        """Raw n-gram count matrices, one per vectorizer, with a row per comment (the sum
-        of its clauses' rows) or per clause. Each clause is counted once and kept (up to
-        ``cache_size`` clauses)."""
+        """Raw n-gram count matrices, one per fitted vectorizer, with a row per comment
+        (the sum of its clauses' rows) or per clause, from the clause counts this
+        vectorizer keeps or shares (see :func:`share_clause_counts`)."""
         import numpy as np
         import scipy.sparse as sp
 
-        vectorizers = self._fitted_vectorizers()
-        cache = self.__dict__.get("_clause_cache")
-        n_clauses = sum(len(doc.clauses) for doc in docs)
-        if cache is None or len(cache["tokens"]) + n_clauses > self.cache_size:
-            cache = self.__dict__["_clause_cache"] = {"rows": {}, "tokens": [], "matrices": [None] * len(vectorizers)}
+        shared = self.__dict__.get("_clause_counts")
+        if shared is None:
+            shared = self.__dict__["_clause_counts"] = ClauseCounts([self], self.cache_size)
+        picked, matrices = shared.lookup(docs, self)
+        if not picked:
+            return [sp.csr_matrix((0 if per_clause else len(docs), m.shape[1]), dtype=np.float32) for m in matrices]
+        picked = np.asarray(picked, np.int64)
+        if per_clause:
+            return [m[picked] for m in matrices]
+        owner = np.repeat(np.arange(len(docs)), [len(doc.clauses) for doc in docs])
+        membership = sp.csr_matrix((np.ones(len(picked), np.float32), (owner, picked)),
+                                   shape=(len(docs), matrices[0].shape[0]))
+        return [membership @ m for m in matrices]
+
+
+def share_clause_counts(vectorizers: Sequence[DocumentVectorizer]) -> None:
+    """Let fitted vectorizers that read the same comments (a model's classifier,
+    sentiment scorer and polarity model) keep one clause cache: each new clause is then
+    cut into n-grams and looked up once for all of them. Results do not change."""
+    members = [v for v in vectorizers if v is not None and hasattr(v, "words_") and v.cache_size]
+    if members:
+        shared = ClauseCounts(members, min(v.cache_size for v in members))
+        for v in members:
+            v.__dict__["_clause_counts"] = shared
+
+
+class ClauseCounts:
+    """Raw n-gram counts of the clauses seen so far, for one or more fitted
+    :class:`DocumentVectorizer` (its *members*), up to ``size`` clauses.
+
+    A comment's counts are the sum of its clauses' counts (every n-gram lies within one
+    clause), and feedback repeats its clauses, so each clause is counted once. A new
+    clause's n-grams are looked up in the union of the members' vocabularies, then
+    mapped to each member's columns.
+    """
+
+    def __init__(self, members: Sequence[DocumentVectorizer], size: int):
+        import numpy as np
+
+        self.members = list(members)
+        self.size = size
+        self.kinds = []  # (analyzer, union vocabulary, each member's column of each union id or -1)
+        self.widths = []  # each member's number of columns of each kind
+        for kind, analyzer in enumerate((_word_analyzer, _char_analyzer)):
+            fitted = [m._fitted_vectorizers() for m in self.members]
+            vocabularies = [f[kind].vocabulary_ if len(f) > kind else {} for f in fitted]
+            largest = max(vocabularies, key=len)
+            # ids of the largest vocabulary's n-grams are its columns; a copy only when others add to it
+            union: dict[str, int] = dict(largest) if len(vocabularies) > 1 else largest
+            for vocabulary in vocabularies:
+                new = [] if vocabulary is largest else [gram for gram in vocabulary if gram not in union]
+                union.update(zip(new, range(len(union), len(union) + len(new))))
+            columns = []
+            for vocabulary in vocabularies:
+                column = np.full(len(union), -1, np.int64)
+                if vocabulary is largest:
+                    column[:len(largest)] = np.arange(len(largest))
+                else:
+                    column[np.fromiter(map(union.__getitem__, vocabulary), np.int64, len(vocabulary))] = \
+                        np.fromiter(vocabulary.values(), np.int64, len(vocabulary))
+                columns.append(column)
+            self.kinds.append((analyzer, union, columns))
+            self.widths.append([len(v) for v in vocabularies])
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every clause."""
+        import numpy as np
+        import scipy.sparse as sp
+
         # rows: clause text -> row (cheap to hash); when the same text comes with other
         # tokens (a "!" token, another segmenter), (text, tokens) -> row
-        rows, known, picked, missing = cache["rows"], cache["tokens"], [], []
+        self.rows: dict = {}
+        self.tokens: list[tuple] = []
+        self.matrices = [[sp.csr_matrix((0, widths[i]), dtype=np.float32) for widths in self.widths]
+                         for i in range(len(self.members))]
+
+    def lookup(self, docs: list[Document], member: DocumentVectorizer) -> tuple[list[int], list]:
+        """The row of each clause of ``docs`` in order, counting the clauses not seen
+        before, and ``member``'s count matrices (word n-grams, then characters if used)."""
+        if sum(len(doc.clauses) for doc in docs) + len(self.tokens) > self.size:
+            self.clear()
+        rows, known, picked, missing = self.rows, self.tokens, [], []
         for doc in docs:
             for text, tokens in zip(doc.clauses, doc.clause_tokens):
                 key = text
@@ -162,41 +237,59 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
                     missing.append(Document(text, (text,), (tokens,)))
                 picked.append(row)
         if missing:
-            for b, (vec, analyzer) in enumerate(zip(vectorizers, (_word_analyzer, _char_analyzer))):
-                new = count_ngrams(missing, analyzer, vec.vocabulary_)
-                old = cache["matrices"][b]
-                cache["matrices"][b] = new if old is None else sp.vstack([old, new], format="csr")
-        if not picked:
-            return [sp.csr_matrix((0 if per_clause else len(docs), len(vec.vocabulary_)), dtype=np.float32)
-                    for vec in vectorizers]
-        picked = np.asarray(picked, np.int64)
-        if per_clause:
-            return [m[picked] for m in cache["matrices"]]
-        owner = np.repeat(np.arange(len(docs)), [len(doc.clauses) for doc in docs])
-        membership = sp.csr_matrix((np.ones(len(picked), np.float32), (owner, picked)), shape=(len(docs), len(known)))
-        return [membership @ m for m in cache["matrices"]]
+            self._count(missing)
+        index = next(i for i, m in enumerate(self.members) if m is member)
+        return picked, self.matrices[index][:len(member._fitted_vectorizers())]
+
+    def _count(self, clauses: list[Document]) -> None:
+        """Append the counts of new clauses to every member's matrices."""
+        import numpy as np
+        import scipy.sparse as sp
+
+        for kind, (analyzer, union, columns) in enumerate(self.kinds):
+            if not union:
+                continue
+            found, bounds = _vocabulary_indices(clauses, analyzer, union)
+            inside = found >= 0
+            for matrices, column, width in zip(self.matrices, columns, self.widths[kind]):
+                mapped = np.full(len(found), -1, np.int64)
+                mapped[inside] = column[found[inside]]
+                matrices[kind] = sp.vstack([matrices[kind], _count_matrix(mapped, bounds, width)], format="csr")
+
+
+def _vocabulary_indices(docs: Sequence, analyzer, vocabulary: dict[str, int]):
+    """The vocabulary index of every n-gram ``analyzer`` finds in ``docs`` (-1 when not in
+    it), and where each document's n-grams end."""
+    import numpy as np
+
+    found: list[int] = []
+    bounds = [0]
+    for doc in docs:
+        grams = analyzer(doc)
+        found.extend(map(vocabulary.get, grams, repeat(-1, len(grams))))
+        bounds.append(len(found))
+    return np.asarray(found, np.int64), bounds
+
+
+def _count_matrix(found, bounds: list[int], n_columns: int):
+    """CSR counts (float32), one row per document, from :func:`_vocabulary_indices`."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    known = found >= 0
+    indptr = np.concatenate([[0], np.cumsum(known)])[bounds]
+    counts = sp.csr_matrix((np.ones(int(known.sum()), np.float32), found[known], indptr),
+                           shape=(len(bounds) - 1, n_columns))
+    counts.sum_duplicates()
+    return counts
 
 
 def count_ngrams(docs: Sequence, analyzer, vocabulary: dict[str, int]):
     """Raw counts of the in-vocabulary n-grams that ``analyzer`` finds in each document
     (CSR, float32): what ``CountVectorizer.transform`` gives, without its per-n-gram
     Python loop."""
-    import numpy as np
-    import scipy.sparse as sp
-
-    found: list[int] = []  # vocabulary index of every n-gram, -1 when not in it
-    bounds = [0]
-    for doc in docs:
-        grams = analyzer(doc)
-        found.extend(map(vocabulary.get, grams, repeat(-1, len(grams))))
-        bounds.append(len(found))
-    found_array = np.asarray(found, np.int64)
-    known = found_array >= 0
-    indptr = np.concatenate([[0], np.cumsum(known)])[bounds]
-    counts = sp.csr_matrix((np.ones(int(known.sum()), np.float32), found_array[known], indptr),
-                           shape=(len(docs), len(vocabulary)))
-    counts.sum_duplicates()
-    return counts
+    found, bounds = _vocabulary_indices(docs, analyzer, vocabulary)
+    return _count_matrix(found, bounds, len(vocabulary))
 
 
 def tfidf_of_counts(vectorizer, counts):
