@@ -125,3 +125,16 @@ def test_segment_old_pickles_keep_the_hmm():
     old = Segmenter.__new__(Segmenter)
     old.__setstate__(state)
     assert old.hmm is True
+
+
+def test_segment_cut_with_remembered_hmm_runs_equals_jieba():
+    from textmine.segment import _jieba_cut
+
+    tokenizer = Segmenter()._state()[0]
+    texts = ["小哥送餐贼快，饭菜还热乎乎的", "这家店的酸辣粉嗦起来巴适得很", "买了iPhone13，充电器x2个 3.5%的折扣",
+             "hello world\r\n再来一单", "abc-def_#&+ 好评", "😀好吃😀", "客服小姐姐耐心解答了我的疑问", "  ", ""]
+    runs: dict = {}
+    for _ in range(2):  # the second pass reads the HMM's cuts from runs
+        for text in texts:
+            assert _jieba_cut(tokenizer, text, runs) == tokenizer.lcut(text)
+    assert runs  # some runs went through the HMM and were kept

@@ -11,6 +11,7 @@ jieba's dictionary is loaded once per set of dictionaries, lazily, on the first 
 """
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -120,6 +121,57 @@ def clear_tokenizer_cache() -> None:
         _tokenizers.clear()
 
 
+def _jieba_cut(tokenizer, sentence: str, hmm_runs: dict) -> list[str]:
+    """``tokenizer.lcut(sentence)``: jieba's accurate mode, with its HMM for the runs of
+    characters its dictionary does not cover, remembering the HMM's cut of each run in
+    ``hmm_runs``. The same runs recur from comment to comment, and the HMM's Viterbi (pure
+    Python) costs about as much as the rest of the cut. Only jieba's public parts are
+    used: the regular expressions that cut a text into blocks, ``get_DAG``, ``calc``,
+    ``FREQ`` and ``finalseg.cut``."""
+    import jieba
+    import jieba.finalseg
+
+    han, skip = jieba.re_han_default, jieba.re_skip_default
+    words: list[str] = []
+
+    def flush(run: str) -> None:
+        if len(run) == 1 or tokenizer.FREQ.get(run):
+            words.extend(run)
+            return
+        cut = hmm_runs.get(run)
+        if cut is None:
+            cut = hmm_runs[run] = tuple(jieba.finalseg.cut(run))
+        words.extend(cut)
+
+    for block in han.split(sentence):
+        if not block:
+            continue
+        if not han.match(block):
+            for part in skip.split(block):
+                if skip.match(part):
+                    words.append(part)
+                else:
+                    words.extend(part)
+            continue
+        route: dict = {}
+        tokenizer.calc(block, tokenizer.get_DAG(block), route)
+        start, run, end = 0, "", len(block)
+        while start < end:
+            stop = route[start][1] + 1
+            if stop - start == 1:
+                run += block[start]
+            else:
+                if run:
+                    flush(run)
+                    run = ""
+                words.append(block[start:stop])
+            start = stop
+        if run:
+            flush(run)
+    return words
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def _is_punctuation(token: str) -> bool:
     return all(unicodedata.category(ch)[0] in "PZC" or ch in "^`|<>=+$" for ch in token)
 
@@ -176,7 +228,8 @@ class Segmenter(TransformerMixin, BaseEstimator):
                 stop_source = resource_path("corpora", "stopwords.txt")
             stop = set(load_word_list(stop_source)) | set(load_word_list(self.extra_stopwords))
             tokenizer = _get_tokenizer(tuple(dictionaries), tuple(words))
-            state = self.__dict__["_runtime"] = (tokenizer, frozenset(stop), {})
+            # (tokenizer, stopwords, clauses of each piece, HMM cut of each unknown run)
+            state = self.__dict__["_runtime"] = (tokenizer, frozenset(stop), {}, {})
         return state
 
     def __getstate__(self):
@@ -190,8 +243,14 @@ class Segmenter(TransformerMixin, BaseEstimator):
 
     # -- the work ---------------------------------------------------------------
     def _cut_clause(self, piece: str) -> list[list[str]]:
-        tokenizer, stop, _ = self._state()
-        raw = [t.strip().lower() for t in tokenizer.lcut(piece, HMM=self.hmm)]
+        tokenizer, stop, _, hmm_runs = self._state()
+        if self.hmm:
+            if len(hmm_runs) >= (self.cache_size or 1):
+                hmm_runs.clear()
+            cut = _jieba_cut(tokenizer, piece, hmm_runs)
+        else:
+            cut = tokenizer.lcut(piece, HMM=False)
+        raw = [t.strip().lower() for t in cut]
         raw = [t for t in raw if t and not _is_punctuation(t)]
         clauses: list[list[str]] = [[]]
         i = 0

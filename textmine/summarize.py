@@ -169,7 +169,7 @@ def pain_phrases(clause: str, segmenter, *, feedback_words: frozenset[str] | Non
     stopwords, numbers and one-character entries are dropped. ``feedback_words``
     defaults to the problem words of the project dictionary."""
     feedback_words = _feedback_words() if feedback_words is None else feedback_words
-    _, stop, _ = segmenter._state()
+    stop = segmenter._state()[1]
     words = [(w.strip(), f) for w, f in segmenter.pos_cut(clause)
              if w.strip() and _WORD_CHARS.search(w) and w.strip() not in stop and not f.startswith("m")]
     phrases, i = [], 0
