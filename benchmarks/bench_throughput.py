@@ -5,9 +5,11 @@ The naive pipeline is what teams glue together by hand: for each comment,
 project corpus) + ``SnowNLP(text).sentiments``. textmine runs as the CLI does
 (``classify_file``: read, segment once, categories, polarities, evidence, sentiment,
 write), with ``--jobs`` worker processes. Both get the same comments, in one run;
-model loading is excluded from both timings.
+model loading is excluded from both timings. The comments are distinct comments of the
+project corpus, or, with ``--input``, the first ``--rows`` comments of a file of real
+reviews (its text column found by name), e.g. ``../shared/data/waimai_10k.csv``.
 
-    python benchmarks/bench_throughput.py [--rows 10000] [--jobs 2]
+    python benchmarks/bench_throughput.py [--rows 10000] [--jobs 2] [--input FILE]
 """
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000, help="comments to process (distinct corpus comments up to its size)")
     parser.add_argument("--jobs", type=int, default=2, help="textmine worker processes")
+    parser.add_argument("--input", type=Path, help="take the comments from this CSV instead of the corpus")
     args = parser.parse_args()
 
     import textmine
@@ -57,7 +60,14 @@ def main() -> int:
     base = corpus_texts()
     with open(Path(__file__).resolve().parents[1] / "corpora" / "feedback_labelled.csv", encoding="utf-8") as f:
         labels = [list(parse_labels(r["labels"])) for r in csv.DictReader(f)]
-    texts = [base[(i * 7919) % len(base)] for i in range(args.rows)]
+    if args.input:
+        import pandas as pd
+        from textmine.io import find_text_column
+
+        frame = pd.read_csv(args.input, dtype=str, keep_default_na=False)
+        texts = frame[find_text_column(list(frame.columns), None)].tolist()[:args.rows]
+    else:
+        texts = [base[(i * 7919) % len(base)] for i in range(args.rows)]
     chars = sum(map(len, texts))
     run = naive_pipeline(base, labels)
     model = textmine.load_model()
