@@ -132,7 +132,8 @@ def test_segment_cut_with_remembered_hmm_runs_equals_jieba():
 
     tokenizer = Segmenter()._state()[0]
     texts = ["小哥送餐贼快，饭菜还热乎乎的", "这家店的酸辣粉嗦起来巴适得很", "买了iPhone13，充电器x2个 3.5%的折扣",
-             "hello world\r\n再来一单", "abc-def_#&+ 好评", "😀好吃😀", "客服小姐姐耐心解答了我的疑问", "  ", ""]
+             "hello world\r\n再来一单", "abc-def_#&+ 好评", "😀好吃😀", "客服小姐姐耐心解答了我的疑问", "  ", "",
+             "嗡嗡嗡嗡的响", "让我等等等等", "又双叒叕闪退了", "潮汕牛肉粿条汤很清甜"]  # ties between equally likely paths
     runs: dict = {}
     for _ in range(2):  # the second pass reads the HMM's cuts from runs
         for text in texts:

@@ -126,8 +126,8 @@ def _jieba_cut(tokenizer, sentence: str, hmm_runs: dict) -> list[str]:
     characters its dictionary does not cover, remembering the HMM's cut of each run in
     ``hmm_runs``. The same runs recur from comment to comment, and the HMM's Viterbi (pure
     Python) costs about as much as the rest of the cut. Only jieba's public parts are
-    used: the regular expressions that cut a text into blocks, ``get_DAG``, ``calc``,
-    ``FREQ`` and ``finalseg.cut``."""
+    used: the regular expressions that cut a text into blocks, ``FREQ``, ``total`` and
+    ``finalseg.cut``."""
     import jieba
     import jieba.finalseg
 
@@ -153,11 +153,10 @@ def _jieba_cut(tokenizer, sentence: str, hmm_runs: dict) -> list[str]:
                 else:
                     words.extend(part)
             continue
-        route: dict = {}
-        tokenizer.calc(block, tokenizer.get_DAG(block), route)
+        ends = _best_word_ends(tokenizer, block)
         start, run, end = 0, "", len(block)
         while start < end:
-            stop = route[start][1] + 1
+            stop = ends[start] + 1
             if stop - start == 1:
                 run += block[start]
             else:
@@ -169,6 +168,37 @@ def _jieba_cut(tokenizer, sentence: str, hmm_runs: dict) -> list[str]:
         if run:
             flush(run)
     return words
+
+
+def _best_word_ends(tokenizer, block: str) -> list[int]:
+    """Where the word starting at each character of ``block`` ends (inclusive) on the
+    most probable path through jieba's dictionary: ``tokenizer.get_DAG`` and
+    ``tokenizer.calc`` in one pass, with the same arithmetic and the same choice
+    between equally probable words (the longer)."""
+    from math import log
+
+    freq = tokenizer.FREQ
+    log_total = log(tokenizer.total)
+    n = len(block)
+    best = [0.0] * (n + 1)  # log probability of the best path from each position
+    ends = [0] * n
+    for start in range(n - 1, -1, -1):
+        top, end = None, start
+        i, fragment = start, block[start]
+        while i < n:
+            count = freq.get(fragment)
+            if count is None:
+                break
+            if count:
+                score = log(count) - log_total + best[i + 1]
+                if top is None or score >= top:
+                    top, end = score, i
+            i += 1
+            fragment = block[start:i + 1]
+        if top is None:  # no dictionary word starts here: the character alone
+            top = log(freq.get(block[start]) or 1) - log_total + best[start + 1]
+        best[start], ends[start] = top, end
+    return ends
 
 
 @functools.lru_cache(maxsize=1 << 16)
