@@ -32,21 +32,16 @@ class Suggestion:
     uncertainty: float
 
 
-def suggest(model, texts: Sequence[object], n: int = 200, *, near_threshold: float = 0.7,
-            density_weight: float = 1.0) -> list[Suggestion]:
+def suggest(model, texts: Sequence[object], n: int = 200, *, near_threshold: float = 0.7) -> list[Suggestion]:
     """Pick up to ``n`` comments to label.
 
     Each category's probability ``p_j`` is first put on a scale where its decision
     threshold ``t_j`` is 0.5; the comment's uncertainty is the mean over categories of
     ``1 - |2 q_j - 1|`` (1 on a threshold, 0 when sure), so a comment the model hesitates
-    on for several categories ranks first. The rank is uncertainty times the comment's
-    density to the power ``density_weight`` (its mean cosine similarity to all the
-    input comments, divided by the largest): a typical comment the model is unsure of
-    teaches more than an odd one (information density, Settles & Craven 2008; 0 ranks
-    by uncertainty alone). Comments are grouped by their most probable category and
-    taken round-robin over the groups, highest rank first; empty comments and
-    near-duplicates of a comment already taken (Jaccard of character 3-grams >=
-    ``near_threshold``) are skipped.
+    on for several categories ranks first. Comments are grouped by their most probable
+    category and taken round-robin over the groups, most uncertain first; empty
+    comments and near-duplicates of a comment already taken (Jaccard of character
+    3-grams >= ``near_threshold``) are skipped.
     """
     from .summarize import NearDuplicates
 
@@ -56,17 +51,12 @@ def suggest(model, texts: Sequence[object], n: int = 200, *, near_threshold: flo
     scaled = np.where(proba < thresholds, proba / (2 * thresholds),
                       0.5 + (proba - thresholds) / (2 * (1 - thresholds)))
     uncertainty = (1 - np.abs(2 * scaled - 1)).mean(axis=1)
-    rank = uncertainty
-    if density_weight:
-        features = model.classifier.vectorizer_.transform(docs)
-        density = np.asarray(features @ np.asarray(features.mean(axis=0)).ravel()).ravel()
-        rank = uncertainty * (density / max(float(density.max()), 1e-12)) ** density_weight
     results = model.analyze_documents(docs)
     groups: dict[int, list[int]] = {}
-    for i in np.argsort(-rank, kind="stable"):
+    for i in np.argsort(-uncertainty, kind="stable"):
         if docs[i].clause_tokens:
             groups.setdefault(int(proba[i].argmax()), []).append(int(i))
-    queues = [groups[k] for k in sorted(groups, key=lambda k: -rank[groups[k][0]])]
+    queues = [groups[k] for k in sorted(groups, key=lambda k: -uncertainty[groups[k][0]])]
     index = NearDuplicates(threshold=near_threshold, min_chars=4)
     seen_texts: set[str] = set()
     picked: list[Suggestion] = []
