@@ -139,3 +139,18 @@ def test_segment_cut_with_remembered_hmm_runs_equals_jieba():
         for text in texts:
             assert _jieba_cut(tokenizer, text, runs) == tokenizer.lcut(text)
     assert runs  # some runs went through the HMM and were kept
+
+
+def test_segment_hmm_cut_equals_jieba_finalseg():
+    import random
+
+    import jieba.finalseg
+
+    from textmine.segment import _hmm_cut
+
+    rng = random.Random(0)
+    # common characters, characters the HMM has never seen (equal scores), letters and digits
+    chars = "的一是了我不人在有这个上来到时大地为中说生就那和要出得也天送餐好吃慢嗡叒叕粿鿐鿔ab12.%"
+    runs = ["".join(rng.choice(chars) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    for run in runs + ["小哥贼快", "巴适得很", "叒叕叒叕", "x"]:
+        assert _hmm_cut(run) == tuple(jieba.finalseg.cut(run)), run

@@ -127,9 +127,8 @@ def _jieba_cut(tokenizer, sentence: str, hmm_runs: dict) -> list[str]:
     ``hmm_runs``. The same runs recur from comment to comment, and the HMM's Viterbi (pure
     Python) costs about as much as the rest of the cut. Only jieba's public parts are
     used: the regular expressions that cut a text into blocks, ``FREQ``, ``total`` and
-    ``finalseg.cut``."""
+    the HMM's probabilities (see :func:`_hmm_cut`)."""
     import jieba
-    import jieba.finalseg
 
     han, skip = jieba.re_han_default, jieba.re_skip_default
     words: list[str] = []
@@ -140,7 +139,7 @@ def _jieba_cut(tokenizer, sentence: str, hmm_runs: dict) -> list[str]:
             return
         cut = hmm_runs.get(run)
         if cut is None:
-            cut = hmm_runs[run] = tuple(jieba.finalseg.cut(run))
+            cut = hmm_runs[run] = _hmm_cut(run)
         words.extend(cut)
 
     for block in han.split(sentence):
@@ -167,6 +166,74 @@ def _jieba_cut(tokenizer, sentence: str, hmm_runs: dict) -> list[str]:
             start = stop
         if run:
             flush(run)
+    return words
+
+
+def _hmm_cut(run: str) -> tuple[str, ...]:
+    """``tuple(jieba.finalseg.cut(run))``: jieba's HMM guess of the words in a run of
+    characters, with its Viterbi written out for its four states (Begin, Middle, End,
+    Single) and back-pointers instead of copied paths; same arithmetic, same choice
+    between equal scores."""
+    from jieba import finalseg
+
+    words: list[str] = []
+    for block in finalseg.re_han.split(run):
+        if not finalseg.re_han.match(block):
+            words += [part for part in finalseg.re_skip.split(block) if part]
+            continue
+        for word in _viterbi_words(block, finalseg):
+            if word in finalseg.Force_Split_Words:
+                words.extend(word)
+            else:
+                words.append(word)
+    return tuple(words)
+
+
+def _viterbi_words(block: str, finalseg) -> list[str]:
+    low = finalseg.MIN_FLOAT
+    start, trans = finalseg.start_P, finalseg.trans_P
+    emit_b, emit_m, emit_e, emit_s = (finalseg.emit_P[k] for k in "BMES")
+    b_e, b_m = trans["B"].get("E", low), trans["B"].get("M", low)
+    e_b, e_s = trans["E"].get("B", low), trans["E"].get("S", low)
+    m_m, m_e = trans["M"].get("M", low), trans["M"].get("E", low)
+    s_b, s_s = trans["S"].get("B", low), trans["S"].get("S", low)
+    first = block[0]
+    vb, vm = start["B"] + emit_b.get(first, low), start["M"] + emit_m.get(first, low)
+    ve, vs = start["E"] + emit_e.get(first, low), start["S"] + emit_s.get(first, low)
+    back = []  # per character after the first: the best previous state of B, M, E, S
+    for char in block[1:]:
+        em = emit_b.get(char, low)
+        x, y = ve + e_b + em, vs + s_b + em
+        nb, pb = (y, "S") if y >= x else (x, "E")  # on a tie the later state letter wins, as in jieba
+        em = emit_m.get(char, low)
+        x, y = vm + m_m + em, vb + b_m + em
+        nm, pm = (x, "M") if x >= y else (y, "B")
+        em = emit_e.get(char, low)
+        x, y = vb + b_e + em, vm + m_e + em
+        ne, pe = (y, "M") if y >= x else (x, "B")
+        em = emit_s.get(char, low)
+        x, y = vs + s_s + em, ve + e_s + em
+        ns, ps = (x, "S") if x >= y else (y, "E")
+        back.append({"B": pb, "M": pm, "E": pe, "S": ps})
+        vb, vm, ve, vs = nb, nm, ne, ns
+    state = "S" if vs >= ve else "E"
+    states = [state]
+    for step in reversed(back):
+        state = step[state]
+        states.append(state)
+    states.reverse()
+    words, begin, after = [], 0, 0
+    for i, state in enumerate(states):
+        if state == "B":
+            begin = i
+        elif state == "E":
+            words.append(block[begin:i + 1])
+            after = i + 1
+        elif state == "S":
+            words.append(block[i])
+            after = i + 1
+    if after < len(block):
+        words.append(block[after:])
     return words
 
 
