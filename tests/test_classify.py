@@ -8,10 +8,10 @@ from textmine.segment import Segmenter
 from conftest import TINY_CORPUS
 
 
-def _fit():
+def _fit(**params):
     texts = [t for t, _ in TINY_CORPUS]
     labels = [[part.split(":")[0] for part in l.split("|")] for _, l in TINY_CORPUS]
-    return IssueClassifier(threshold_folds=0).fit(texts, labels)
+    return IssueClassifier(threshold_folds=0, **params).fit(texts, labels)
 
 
 def test_classify_learns_categories_from_words():
@@ -69,8 +69,9 @@ def test_classify_composes_in_a_pipeline():
     assert pipe.predict(["送餐太慢"]).shape == (1, 4)
 
 
-def test_classify_stacked_scores_equal_one_vs_rest_scores():
-    clf = _fit()
+@pytest.mark.parametrize("nb_weighting", [True, False])
+def test_classify_stacked_scores_equal_one_vs_rest_scores(nb_weighting):
+    clf = _fit(nb_weighting=nb_weighting)
     texts = ["快递太慢了", "菜很难吃，客服也不理人", ""]
     features = clf.vectorizer_.transform(Segmenter().transform(texts))
     assert np.allclose(clf.predict_proba(texts), clf.model_.predict_proba(features))
@@ -90,3 +91,16 @@ def test_classify_refit_replaces_the_stacked_weights():
     labels = [["other"] if i % 2 else ["food"] for i in range(len(texts))]
     clf.fit(texts, labels)
     assert clf.predict_proba(["快递太慢了"]).shape[1] == 2 != before.shape[1]
+
+
+def test_classify_nb_weighting_changes_the_model_and_old_pickles_load_without_it():
+    import pickle
+
+    with_nb, without = _fit(), _fit(nb_weighting=False)
+    assert not np.allclose(with_nb.predict_proba(["快递太慢了"]), without.predict_proba(["快递太慢了"]))
+    state = without.__getstate__()
+    del state["nb_weighting"]  # as saved before the option existed
+    old = IssueClassifier.__new__(IssueClassifier)
+    old.__setstate__(state)
+    assert old.nb_weighting is False
+    assert np.allclose(pickle.loads(pickle.dumps(old)).predict_proba(["快递太慢了"]), without.predict_proba(["快递太慢了"]))

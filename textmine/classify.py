@@ -1,7 +1,8 @@
 """Multi-label issue classifier, a scikit-learn estimator.
 
 :class:`IssueClassifier` learns which categories a comment raises from TF-IDF word and
-character n-grams with one logistic regression per category. Each category gets its own
+character n-grams with one logistic regression per category, each on the n-grams scaled
+by their naive-Bayes log-count ratios for that category (NB-LR). Each category gets its own
 decision threshold, tuned for F1 on cross-validated predictions of the training data.
 Every comment gets at least one category: when none passes its threshold, the most
 probable one (``other`` for a vague comment, in the default taxonomy).
@@ -14,9 +15,29 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .errors import NotFittedError
-from .features import DocumentVectorizer, as_documents
+from .features import DocumentVectorizer, NBScaling, as_documents
 
-__all__ = ["IssueClassifier", "best_threshold"]
+__all__ = ["IssueClassifier", "best_threshold", "one_vs_rest_weights"]
+
+
+def one_vs_rest_weights(estimators) -> tuple[np.ndarray, np.ndarray] | None:
+    """The weights and intercepts of fitted binary linear models side by side, one column
+    per model, so that ``expit(X @ weights + intercepts)`` gives every model's
+    probability of its positive class in one matrix product. A model is a logistic
+    regression, or a pipeline of :class:`~textmine.features.NBScaling` then one, whose
+    ratios are folded into the weights (``(x * r) @ w == x @ (r * w)``). None when a
+    model is neither (a one-vs-rest constant predictor), or there is none."""
+    columns, intercepts = [], []
+    for estimator in estimators:
+        steps = [s for _, s in getattr(estimator, "steps", [("", estimator)])]
+        model = steps[-1]
+        if not hasattr(model, "coef_") or len(steps) > 2 or (len(steps) == 2 and not hasattr(steps[0], "ratio_")):
+            return None
+        columns.append(model.coef_[0] * (steps[0].ratio_ if len(steps) == 2 else 1))
+        intercepts.append(model.intercept_[0])
+    if not columns:
+        return None
+    return np.column_stack(columns), np.array(intercepts)
 
 
 def best_threshold(y_true: np.ndarray, scores: np.ndarray, *, default: float = 0.5) -> float:
@@ -40,13 +61,18 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    C : float, default=8.0
+    C : float, default=2.0
         Inverse regularisation strength of each logistic regression.
     class_weight : {"balanced", None}, default="balanced"
         Weight each category's positive examples by their rarity (rare categories are
         otherwise under-predicted).
-    min_df : int, default=1
-        Passed to :class:`~textmine.features.DocumentVectorizer`.
+    min_df : int, default=2
+        Passed to :class:`~textmine.features.DocumentVectorizer`: an n-gram seen in
+        one comment only gets no feature (its naive-Bayes ratio would be noise).
+    nb_weighting : bool, default=True
+        Scale the features of each category's regression by their naive-Bayes
+        log-count ratios for that category (NB-LR, see
+        :class:`~textmine.features.NBScaling`).
     threshold_folds : int, default=4
         Folds of the cross-validation that tunes the per-category thresholds; 0 or 1
         keeps 0.5 for every category.
@@ -63,20 +89,22 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
         The fitted feature extractor.
     """
 
-    def __init__(self, *, C: float = 8.0, class_weight: str | None = "balanced", min_df: int = 1,
-                 threshold_folds: int = 4, random_state: int = 0):
+    def __init__(self, *, C: float = 2.0, class_weight: str | None = "balanced", min_df: int = 2,
+                 nb_weighting: bool = True, threshold_folds: int = 4, random_state: int = 0):
         self.C = C
         self.class_weight = class_weight
         self.min_df = min_df
+        self.nb_weighting = nb_weighting
         self.threshold_folds = threshold_folds
         self.random_state = random_state
 
     def _model(self):
         from sklearn.linear_model import LogisticRegression
         from sklearn.multiclass import OneVsRestClassifier
+        from sklearn.pipeline import make_pipeline
 
-        return OneVsRestClassifier(LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear",
-                                                      max_iter=1000))
+        regression = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear", max_iter=1000)
+        return OneVsRestClassifier(make_pipeline(NBScaling(), regression) if self.nb_weighting else regression)
 
     def fit(self, X: Sequence[object], y: Iterable[Iterable[str]]):
         """Learn from comments ``X`` and their categories ``y`` (one iterable of
@@ -124,18 +152,21 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
         state.pop("_stacked", None)
         return state
 
+    def __setstate__(self, state):
+        state.setdefault("nb_weighting", False)  # classifiers saved before the option existed
+        self.__dict__.update(state)
+
     def _proba(self, features) -> np.ndarray:
-        """``model_.predict_proba(features)`` in one matrix product: the one-vs-rest
-        regressions' weights stacked side by side (built on first use)."""
+        """``model_.predict_proba(features)`` in one matrix product (see
+        :func:`one_vs_rest_weights`; built on first use)."""
         from scipy.special import expit
 
         stacked = self.__dict__.get("_stacked")
         if stacked is None:
-            estimators = self.model_.estimators_
-            if not all(hasattr(e, "coef_") for e in estimators):  # a constant predictor
+            stacked = one_vs_rest_weights(self.model_.estimators_)
+            if stacked is None:  # a constant predictor
                 return self.model_.predict_proba(features)
-            stacked = self.__dict__["_stacked"] = (np.vstack([e.coef_ for e in estimators]).T,
-                                                   np.concatenate([e.intercept_ for e in estimators]))
+            self.__dict__["_stacked"] = stacked
         weights, intercepts = stacked
         return expit(features @ weights + intercepts)
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import repeat
 
+import numpy as np
+
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from .errors import NotFittedError
+
 from .segment import Document, default_segmenter
 
-__all__ = ["DocumentVectorizer", "ClauseCounts", "share_clause_counts", "as_documents", "word_ngrams", "char_ngrams", "count_ngrams", "tfidf_of_counts"]
+__all__ = ["DocumentVectorizer", "NBScaling", "ClauseCounts", "share_clause_counts", "as_documents", "word_ngrams", "char_ngrams", "count_ngrams", "tfidf_of_counts"]
 
 
 def as_documents(X: Sequence[object]) -> list[Document]:
@@ -121,8 +125,6 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
     def _transform(self, docs: list[Document], per_clause: bool):
         import scipy.sparse as sp
 
-        from .errors import NotFittedError
-
         if not hasattr(self, "words_"):
             raise NotFittedError(self)
         vectorizers = self._fitted_vectorizers()
@@ -154,6 +156,35 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
         membership = sp.csr_matrix((np.ones(len(picked), np.float32), (owner, picked)),
                                    shape=(len(docs), matrices[0].shape[0]))
         return [membership @ m for m in matrices]
+
+
+class NBScaling(TransformerMixin, BaseEstimator):
+    """Scale each feature column by its naive-Bayes log-count ratio,
+    log(P(feature | positive) / P(feature | negative)), learnt from feature presence in
+    ``fit`` with add-``alpha`` smoothing.
+
+    Attributes
+    ----------
+    ratio_ : ndarray of float32, one value per column
+    """
+
+    def __init__(self, *, alpha: float = 1.0):
+        self.alpha = alpha
+
+    def fit(self, X, y):
+        """Learn the ratios from a sparse feature matrix and 0/1 labels; returns self."""
+        y = np.asarray(y)
+        present = (X > 0).astype(np.float32)
+        pos = np.asarray(present[y == 1].sum(axis=0)).ravel() + self.alpha
+        neg = np.asarray(present[y == 0].sum(axis=0)).ravel() + self.alpha
+        self.ratio_ = np.log((pos / pos.sum()) / (neg / neg.sum())).astype(np.float32)
+        return self
+
+    def transform(self, X):
+        """``X`` with every column multiplied by its ratio (CSR)."""
+        if not hasattr(self, "ratio_"):
+            raise NotFittedError(self)
+        return X.multiply(self.ratio_).tocsr()
 
 
 def share_clause_counts(vectorizers: Sequence[DocumentVectorizer]) -> None:

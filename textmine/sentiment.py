@@ -19,7 +19,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 
 from .errors import NotFittedError
-from .features import DocumentVectorizer, as_documents, count_ngrams, tfidf_of_counts
+from .classify import one_vs_rest_weights
+from .features import DocumentVectorizer, NBScaling, as_documents, count_ngrams, tfidf_of_counts
 from .segment import Document
 
 __all__ = [
@@ -143,35 +144,6 @@ class SentimentScorer(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
 
-class NBScaling(TransformerMixin, BaseEstimator):
-    """Scale each feature column by its naive-Bayes log-count ratio,
-    log(P(feature | positive) / P(feature | negative)), learnt from feature presence in
-    ``fit`` with add-``alpha`` smoothing.
-
-    Attributes
-    ----------
-    ratio_ : ndarray of float32, one value per column
-    """
-
-    def __init__(self, *, alpha: float = 1.0):
-        self.alpha = alpha
-
-    def fit(self, X, y):
-        """Learn the ratios from a sparse feature matrix and 0/1 labels; returns self."""
-        y = np.asarray(y)
-        present = (X > 0).astype(np.float32)
-        pos = np.asarray(present[y == 1].sum(axis=0)).ravel() + self.alpha
-        neg = np.asarray(present[y == 0].sum(axis=0)).ravel() + self.alpha
-        self.ratio_ = np.log((pos / pos.sum()) / (neg / neg.sum())).astype(np.float32)
-        return self
-
-    def transform(self, X):
-        """``X`` with every column multiplied by its ratio (CSR)."""
-        if not hasattr(self, "ratio_"):
-            raise NotFittedError(self)
-        return X.multiply(self.ratio_).tocsr()
-
-
 class SnowNLPScorer(ClassifierMixin, BaseEstimator):
     """``SnowNLP(text).sentiments`` behind the :class:`SentimentScorer` contract.
 
@@ -293,18 +265,17 @@ class AspectPolarity(ClassifierMixin, BaseEstimator):
 
     def _proba(self, features) -> np.ndarray:
         """``model_.predict_proba(features)``. For the NB one-vs-rest model each
-        polarity's ratios are folded into its weights (``(x * r) @ w == x @ (r * w)``), so
-        that one matrix product scores all polarities (the fold is built on first use)."""
+        polarity's ratios are folded into its weights, so that one matrix product scores
+        all polarities (see :func:`~textmine.classify.one_vs_rest_weights`; built on
+        first use)."""
         from scipy.special import expit
 
         folded = self.__dict__.get("_folded")
         if folded is None:
-            steps = [getattr(e, "steps", None) for e in getattr(self.model_, "estimators_", [])]
-            if not steps or not all(s and hasattr(s[0][1], "ratio_") for s in steps):
+            folded = one_vs_rest_weights(getattr(self.model_, "estimators_", []))
+            if folded is None:
                 return self.model_.predict_proba(features)
-            folded = self.__dict__["_folded"] = (
-                np.column_stack([s[0][1].ratio_ * s[-1][1].coef_[0] for s in steps]),
-                np.array([s[-1][1].intercept_[0] for s in steps]))
+            self.__dict__["_folded"] = folded
         weights, intercepts = folded
         proba = expit(features @ weights + intercepts)
         if proba.shape[1] == 1:  # two polarities: one regression

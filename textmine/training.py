@@ -303,7 +303,7 @@ def _fit_bundle(data: LabelledData, segmenter, sentiment_data: str | None, *, C:
 
 def train(data: LabelledData, *, base: str | None = None, segmenter=None, sentiment_data: str | None = "auto",
           holdout: float = 0.2, max_problem_rate: float = 0.05, force: bool = False,
-          C: float = 8.0, sentiment_C: float | str = "auto", random_state: int = 0):
+          C: float = 2.0, sentiment_C: float | str = "auto", random_state: int = 0):
     """Train a model bundle on labelled data.
 
     Parameters
@@ -324,7 +324,7 @@ def train(data: LabelledData, *, base: str | None = None, segmenter=None, sentim
         Share of comments held out to measure the model before the final model is
         trained on everything (0 skips it); the measurement is the bundle's
         ``evaluation`` and the summary goes into the manifest's ``metrics``.
-    C : float, default=8.0
+    C : float, default=2.0
         Inverse regularisation strength of the category classifier.
     sentiment_C : float or "auto", default="auto"
         That of the comment sentiment scorer; ``"auto"`` picks it by cross-validation
