@@ -29,11 +29,10 @@ def one_vs_rest_weights(estimators) -> tuple[np.ndarray, np.ndarray] | None:
     model is neither (a one-vs-rest constant predictor), or there is none."""
     columns, intercepts = [], []
     for estimator in estimators:
-        steps = [s for _, s in getattr(estimator, "steps", [("", estimator)])]
-        model = steps[-1]
-        if not hasattr(model, "coef_") or len(steps) > 2 or (len(steps) == 2 and not hasattr(steps[0], "ratio_")):
+        *scaling, model = [step for _, step in getattr(estimator, "steps", [("", estimator)])]
+        if not hasattr(model, "coef_") or len(scaling) > 1 or not all(hasattr(s, "ratio_") for s in scaling):
             return None
-        columns.append(model.coef_[0] * (steps[0].ratio_ if len(steps) == 2 else 1))
+        columns.append(model.coef_[0] * (scaling[0].ratio_ if scaling else 1))
         intercepts.append(model.intercept_[0])
     if not columns:
         return None

@@ -2,7 +2,9 @@
 
 :class:`DocumentVectorizer` takes :class:`~textmine.segment.Document` objects (or raw
 strings, which it segments with the default segmenter), so that one segmentation per
-comment serves every model that reads it.
+comment serves every model that reads it; :class:`ClauseCounts` keeps the n-gram counts
+of the clauses seen, shared by the vectorizers of one model. :class:`NBScaling` weights
+features by their naive-Bayes log-count ratios for a binary label.
 """
 from __future__ import annotations
 
@@ -10,15 +12,14 @@ from collections.abc import Sequence
 from itertools import repeat
 
 import numpy as np
-
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .errors import NotFittedError
-
 from .segment import Document, default_segmenter
 
-__all__ = ["DocumentVectorizer", "NBScaling", "ClauseCounts", "share_clause_counts", "as_documents", "word_ngrams", "char_ngrams", "count_ngrams", "tfidf_of_counts"]
+__all__ = ["DocumentVectorizer", "NBScaling", "ClauseCounts", "share_clause_counts", "as_documents", "word_ngrams",
+           "char_ngrams", "count_ngrams", "tfidf_of_counts"]
 
 
 def as_documents(X: Sequence[object]) -> list[Document]:
@@ -140,7 +141,6 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
         """Raw n-gram count matrices, one per fitted vectorizer, with a row per comment
         (the sum of its clauses' rows) or per clause, from the clause counts this
         vectorizer keeps or shares (see :func:`share_clause_counts`)."""
-        import numpy as np
         import scipy.sparse as sp
 
         shared = self.__dict__.get("_clause_counts")
@@ -209,7 +209,6 @@ class ClauseCounts:
     """
 
     def __init__(self, members: Sequence[DocumentVectorizer], size: int):
-        import numpy as np
 
         self.members = list(members)
         self.size = size
@@ -239,7 +238,6 @@ class ClauseCounts:
 
     def clear(self) -> None:
         """Forget every clause."""
-        import numpy as np
         import scipy.sparse as sp
 
         # rows: clause text -> row (cheap to hash); when the same text comes with other
@@ -274,7 +272,6 @@ class ClauseCounts:
 
     def _count(self, clauses: list[Document]) -> None:
         """Append the counts of new clauses to every member's matrices."""
-        import numpy as np
         import scipy.sparse as sp
 
         for kind, (analyzer, union, columns) in enumerate(self.kinds):
@@ -291,7 +288,6 @@ class ClauseCounts:
 def _vocabulary_indices(docs: Sequence, analyzer, vocabulary: dict[str, int]):
     """The vocabulary index of every n-gram ``analyzer`` finds in ``docs`` (-1 when not in
     it), and where each document's n-grams end."""
-    import numpy as np
 
     found: list[int] = []
     bounds = [0]
@@ -304,7 +300,6 @@ def _vocabulary_indices(docs: Sequence, analyzer, vocabulary: dict[str, int]):
 
 def _count_matrix(found, bounds: list[int], n_columns: int):
     """CSR counts (float32), one row per document, from :func:`_vocabulary_indices`."""
-    import numpy as np
     import scipy.sparse as sp
 
     known = found >= 0
@@ -326,7 +321,6 @@ def count_ngrams(docs: Sequence, analyzer, vocabulary: dict[str, int]):
 def tfidf_of_counts(vectorizer, counts):
     """What ``vectorizer`` (a fitted sublinear, l2-normalised TfidfVectorizer) makes of raw
     counts: 1 + log(tf), times idf, rows scaled to unit length."""
-    import numpy as np
     from sklearn.preprocessing import normalize
 
     counts = counts.astype(np.float32)
