@@ -209,13 +209,12 @@ class ClauseCounts:
     """
 
     def __init__(self, members: Sequence[DocumentVectorizer], size: int):
-
         self.members = list(members)
         self.size = size
         self.kinds = []  # (analyzer, union vocabulary, each member's column of each union id or -1)
         self.widths = []  # each member's number of columns of each kind
+        fitted = [m._fitted_vectorizers() for m in self.members]
         for kind, analyzer in enumerate((_word_analyzer, _char_analyzer)):
-            fitted = [m._fitted_vectorizers() for m in self.members]
             vocabularies = [f[kind].vocabulary_ if len(f) > kind else {} for f in fitted]
             largest = max(vocabularies, key=len)
             # ids of the largest vocabulary's n-grams are its columns; a copy only when others add to it
@@ -288,7 +287,6 @@ class ClauseCounts:
 def _vocabulary_indices(docs: Sequence, analyzer, vocabulary: dict[str, int]):
     """The vocabulary index of every n-gram ``analyzer`` finds in ``docs`` (-1 when not in
     it), and where each document's n-grams end."""
-
     found: list[int] = []
     bounds = [0]
     for doc in docs:
