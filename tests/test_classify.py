@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from textmine.classify import IssueClassifier, best_threshold
+from textmine.classify import IssueClassifier, best_threshold, text_folds
 from textmine.errors import NotFittedError
 from textmine.segment import Segmenter
 
@@ -104,3 +104,12 @@ def test_classify_nb_weighting_changes_the_model_and_old_pickles_load_without_it
     old.__setstate__(state)
     assert old.nb_weighting is False
     assert np.allclose(pickle.loads(pickle.dumps(old)).predict_proba(["快递太慢了"]), without.predict_proba(["快递太慢了"]))
+
+
+def test_classify_text_folds_do_not_move_when_comments_are_added():
+    docs = Segmenter().transform([t for t, _ in TINY_CORPUS])
+    more = Segmenter().transform(["发票一直没开", "电子发票秒开"]) + docs
+    folds, folds_more = text_folds(docs, 4), text_folds(more, 4)
+    assert set(folds.tolist()) <= {0, 1, 2, 3} and len(set(folds.tolist())) > 1
+    assert (folds_more[2:] == folds).all()
+    assert (text_folds(docs, 4, seed=1) != folds).any()

@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from .errors import NotFittedError
 from .features import DocumentVectorizer, NBScaling, as_documents
 
-__all__ = ["IssueClassifier", "best_threshold", "one_vs_rest_weights"]
+__all__ = ["IssueClassifier", "best_threshold", "one_vs_rest_weights", "text_folds"]
 
 
 def one_vs_rest_weights(estimators) -> tuple[np.ndarray, np.ndarray] | None:
@@ -37,6 +37,16 @@ def one_vs_rest_weights(estimators) -> tuple[np.ndarray, np.ndarray] | None:
     if not columns:
         return None
     return np.column_stack(columns), np.array(intercepts)
+
+
+def text_folds(docs: Sequence, k: int, seed: int = 0) -> np.ndarray:
+    """The cross-validation fold (0 to ``k - 1``) of each comment, from a hash of its
+    text and ``seed``: the same comment lands in the same fold whatever else is in
+    the data."""
+    import hashlib
+
+    return np.array([int.from_bytes(hashlib.md5(f"{seed}:{d.text}".encode("utf-8")).digest()[:8], "little") % k
+                     for d in docs], dtype=int)
 
 
 def best_threshold(y_true: np.ndarray, scores: np.ndarray, *, default: float = 0.5) -> float:
@@ -76,7 +86,9 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
         Folds of the cross-validation that tunes the per-category thresholds; 0 or 1
         keeps 0.5 for every category.
     random_state : int, default=0
-        Seed of the fold split.
+        Seed of the fold split. A comment's fold follows from its text and the seed
+        alone (see :func:`text_folds`), so adding comments to the training data does not
+        reshuffle the folds of the others, and the thresholds move less.
 
     Attributes
     ----------
@@ -114,7 +126,6 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
         ValueError
             When ``X`` and ``y`` differ in length or a category has no example.
         """
-        from sklearn.model_selection import KFold
         from sklearn.preprocessing import MultiLabelBinarizer
 
         docs = as_documents(X)
@@ -129,8 +140,11 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
         self.thresholds_ = np.full(len(self.classes_), 0.5)
         if self.threshold_folds and self.threshold_folds > 1:
             scores = np.zeros(Y.shape, dtype=float)
-            folds = KFold(self.threshold_folds, shuffle=True, random_state=self.random_state)
-            for train, test in folds.split(docs):
+            fold_of = text_folds(docs, self.threshold_folds, self.random_state)
+            for fold in range(self.threshold_folds):
+                train, test = np.flatnonzero(fold_of != fold), np.flatnonzero(fold_of == fold)
+                if not len(test) or not len(train):
+                    continue
                 vec = DocumentVectorizer(min_df=self.min_df)
                 Xtr = vec.fit_transform([docs[i] for i in train])
                 cols = Y[train].sum(axis=0) > 0
