@@ -3,11 +3,13 @@
 
 Uses the fixed split of ``../shared/data/ccf_bdci2018_car_topics.csv`` (see
 ``bench_car_topics.py``). Random: train on 100, 200, 400, 800 and all train comments
-drawn at random. Active: start from the same 100 random comments, then in rounds of
-100 let ``suggest`` pick the next comments from the rest of the train split (their gold
-labels play the annotator) up to 800. Prints test topic micro-F1 of each.
+drawn at random. Active: start from the same first 100 random comments, then in rounds
+of ``--step`` let ``suggest`` pick the next comments from the rest of the train split
+(their gold labels play the annotator) up to 800. Prints test topic micro-F1 of each,
+for every seed in ``--seeds`` and, with several seeds, their mean: one draw of 800
+random comments scores anywhere within about ±0.01 of another.
 
-    python benchmarks/bench_learning_curve.py [--sizes 100,200,400,800]
+    python benchmarks/bench_learning_curve.py [--sizes 100,200,400,800] [--seeds 0,1,2] [--step 100]
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from bench_car_topics import CAR, split
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,200,400,800")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default="0", help="comma-separated seeds of the random draws")
     parser.add_argument("--step", type=int, default=100, help="comments suggested per round")
     args = parser.parse_args()
     if not CAR.exists():
@@ -38,27 +40,39 @@ def main() -> int:
     train_path, test_path = split(Path(tempfile.mkdtemp(prefix="car-")))
     pool, test = read_labelled(train_path, **long), read_labelled(test_path, **long)
     sizes = [int(s) for s in args.sizes.split(",")]
+    seeds = [int(s) for s in args.seeds.split(",")]
 
-    def score(index) -> float:
-        model = train(pool.subset(list(index)), sentiment_data=None, holdout=0, force=True, random_state=args.seed)
+    def score(index, seed: int):
+        model = train(pool.subset(list(index)), sentiment_data=None, holdout=0, force=True, random_state=seed)
         return label_metrics(test.labels, [r.categories for r in model.analyze(test.texts)])["micro_f1"], model
 
-    order = np.random.default_rng(args.seed).permutation(len(pool))
     print(f"pool {len(pool)} comments, test {len(test)}")
-    random_f1 = {}
-    for size in sizes + [len(pool)]:
-        random_f1[size] = score(order[:size])[0]
-        print(f"random {size:>5}: micro-F1 {random_f1[size]:.4f}", flush=True)
-    chosen = list(order[:sizes[0]])
-    f1, model = score(chosen)
-    print(f"active {sizes[0]:>5}: micro-F1 {f1:.4f}", flush=True)
-    while len(chosen) < sizes[-1]:
-        taken = set(chosen)
-        rest = [i for i in range(len(pool)) if i not in taken]
-        picks = suggest(model, [pool.texts[i] for i in rest], min(args.step, sizes[-1] - len(chosen)))
-        chosen += [rest[p.position] for p in picks]
-        f1, model = score(chosen)
-        print(f"active {len(chosen):>5}: micro-F1 {f1:.4f}", flush=True)
+    print(f"all {len(pool)}: micro-F1 {score(range(len(pool)), seeds[0])[0]:.4f}", flush=True)
+    random_f1, active_f1 = {}, {}
+    for seed in seeds:
+        order = np.random.default_rng(seed).permutation(len(pool))
+        for size in sizes:
+            random_f1.setdefault(size, []).append(score(order[:size], seed)[0])
+            print(f"seed {seed} random {size:>5}: micro-F1 {random_f1[size][-1]:.4f}", flush=True)
+        chosen = list(order[:sizes[0]])
+        f1, model = score(chosen, seed)
+        active_f1.setdefault(len(chosen), []).append(f1)
+        while len(chosen) < sizes[-1]:
+            taken = set(chosen)
+            rest = [i for i in range(len(pool)) if i not in taken]
+            picks = suggest(model, [pool.texts[i] for i in rest], min(args.step, sizes[-1] - len(chosen)))
+            chosen += [rest[p.position] for p in picks]
+            f1, model = score(chosen, seed)
+            active_f1.setdefault(len(chosen), []).append(f1)
+            print(f"seed {seed} active {len(chosen):>5}: micro-F1 {f1:.4f}", flush=True)
+    if len(seeds) > 1:
+        print(f"mean over seeds {args.seeds}:")
+        for name, curve in (("random", random_f1), ("active", active_f1)):
+            print(f"  {name}: " + ", ".join(f"{n} {np.mean(v):.4f}" for n, v in sorted(curve.items())))
+    target = np.mean(random_f1[sizes[-1]])
+    reached = [n for n, v in sorted(active_f1.items()) if np.mean(v) >= target]
+    print(f"random {sizes[-1]}: {target:.4f}; active reaches it at "
+          f"{f'{reached[0]} labels' if reached else f'no size up to {sizes[-1]}'}")
     return 0
 
 

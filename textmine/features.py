@@ -45,7 +45,7 @@ def char_ngrams(doc: Document, low: int = 1, high: int = 3) -> list[str]:
     grams = []
     for clause in doc.clauses:
         for k in range(low, high + 1):
-            grams.extend(clause[i:i + k] for i in range(len(clause) - k + 1))
+            grams.extend(clause if k == 1 else [clause[i:i + k] for i in range(len(clause) - k + 1)])
     return grams
 
 
