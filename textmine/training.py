@@ -127,9 +127,8 @@ def read_labelled(path: str | Path, *, text_col: str | None = None, label_col: s
 
     ``sentiment_col`` holds a whole-comment sentiment (1/0, -1, positive/negative,
     正面/负面; an empty cell is unknown); with it, the label column may be absent
-    (sentiment-only data). A Label
-    Studio JSON export (a ``.json`` file holding a list of tasks) is read as
-    ``text,labels`` (see :func:`textmine.active.read_label_studio`).
+    (sentiment-only data). A Label Studio JSON export (a ``.json`` file holding a list
+    of tasks) is read as ``text,labels`` (see :func:`textmine.active.read_label_studio`).
 
     Problems are collected in ``LabelledData.problems`` with the row number the user
     sees: malformed labels, unknown categories (when ``categories`` is given), empty
