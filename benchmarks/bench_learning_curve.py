@@ -52,10 +52,13 @@ def main() -> int:
     for seed in seeds:
         order = np.random.default_rng(seed).permutation(len(pool))
         for size in sizes:
-            random_f1.setdefault(size, []).append(score(order[:size], seed)[0])
-            print(f"seed {seed} random {size:>5}: micro-F1 {random_f1[size][-1]:.4f}", flush=True)
+            f1, model = score(order[:size], seed)
+            random_f1.setdefault(size, []).append(f1)
+            print(f"seed {seed} random {size:>5}: micro-F1 {f1:.4f}", flush=True)
+            if size == sizes[0]:  # the active rounds start from this model
+                first = f1, model
         chosen = list(order[:sizes[0]])
-        f1, model = score(chosen, seed)
+        f1, model = first
         active_f1.setdefault(len(chosen), []).append(f1)
         while len(chosen) < sizes[-1]:
             taken = set(chosen)
