@@ -87,3 +87,7 @@ def test_training_sentiment_column_may_be_partly_empty(tmp_path):
     only = read_labelled(write_csv(tmp_path / "s.csv", ["text", "sentiment"], [("好吃", "1"), ("难吃", "")]),
                          sentiment_col="sentiment")
     assert only.texts == ["好吃"] and [(p.row, p.kind) for p in only.problems] == [(3, "empty label")]
+    long = [("c1", "味道不错就是送太慢", "food", ""), ("c1", "味道不错就是送太慢", "logistics", "0")]
+    grouped = read_labelled(write_csv(tmp_path / "g.csv", ["id", "text", "subject", "sentiment"], long),
+                            id_col="id", label_col="subject", sentiment_col="sentiment")
+    assert grouped.sentiments == [0]

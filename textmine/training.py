@@ -195,7 +195,8 @@ def read_labelled(path: str | Path, *, text_col: str | None = None, label_col: s
             value = _sentiment(record[sentiment_col], row, problems, required=label_col is None)
             if value is None and label_col is None:
                 continue
-            sentiment_of.setdefault(key, value)
+            if value is not None:  # the first given sentiment of the comment counts
+                sentiment_of.setdefault(key, value)
         if key in grouped:
             old_text, old_labels, old_row = grouped[key]
             for c, p in labels.items():
