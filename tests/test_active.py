@@ -32,6 +32,18 @@ def test_active_suggest_orders_by_uncertainty_within_limits(tiny_model):
     assert all(p.guess for p in picks)
 
 
+def test_active_suggest_is_reproducible_and_leans_to_uncertain(tiny_model):
+    pool = POOL + [f"{t}，第{k}次" for k, t in enumerate(POOL[3:], 2)]
+    first = suggest(tiny_model, pool, n=6, random_state=1)
+    assert [p.position for p in first] == [p.position for p in suggest(tiny_model, pool, n=6, random_state=1)]
+
+    def mean_uncertainty(power):
+        draws = [suggest(tiny_model, pool, n=4, power=power, random_state=seed) for seed in range(10)]
+        return sum(p.uncertainty for d in draws for p in d) / sum(len(d) for d in draws)
+
+    assert mean_uncertainty(8) > mean_uncertainty(0) + 0.02  # power 0: every comment as likely
+
+
 def test_active_label_studio_round_trip(tiny_model, tmp_path):
     picks = suggest(tiny_model, POOL, n=4)
     path = write_label_studio(picks, tmp_path / "tasks.json")

@@ -91,3 +91,13 @@ def test_training_sentiment_column_may_be_partly_empty(tmp_path):
     grouped = read_labelled(write_csv(tmp_path / "g.csv", ["id", "text", "subject", "sentiment"], long),
                             id_col="id", label_col="subject", sentiment_col="sentiment")
     assert grouped.sentiments == [0]
+
+
+def test_training_thresholds_stay_half_unless_tuned(tiny_corpus_path):
+    data = read_labelled(tiny_corpus_path)
+    plain = train(data, sentiment_data=None, holdout=0)
+    tuned = train(data, sentiment_data=None, holdout=0, tune_thresholds=True)
+    assert (plain.classifier.thresholds_ == 0.5).all()
+    assert (tuned.classifier.thresholds_ != 0.5).any()
+    assert plain.manifest["settings"]["tune_thresholds"] is False
+    assert tuned.manifest["settings"]["tune_thresholds"] is True

@@ -32,16 +32,19 @@ class Suggestion:
     uncertainty: float
 
 
-def suggest(model, texts: Sequence[object], n: int = 200, *, near_threshold: float = 0.7) -> list[Suggestion]:
+def suggest(model, texts: Sequence[object], n: int = 200, *, power: float = 2.0, near_threshold: float = 0.7,
+            random_state: int = 0) -> list[Suggestion]:
     """Pick up to ``n`` comments to label.
 
     Each category's probability ``p_j`` is first put on a scale where its decision
-    threshold ``t_j`` is 0.5; the comment's uncertainty is the mean over categories of
-    ``1 - |2 q_j - 1|`` (1 on a threshold, 0 when sure), so a comment the model hesitates
-    on for several categories ranks first. Comments are grouped by their most probable
-    category and taken round-robin over the groups, most uncertain first; empty
-    comments and near-duplicates of a comment already taken (Jaccard of character
-    3-grams >= ``near_threshold``) are skipped.
+    threshold ``t_j`` is 0.5; a comment's uncertainty is ``1 - max_j q_j``: 1 when it
+    fits no category at all, 0 when one category is certain. Comments are drawn at
+    random, without replacement, with chances in proportion to ``uncertainty ** power``
+    (fixed by ``random_state``): the batch leans to what the model cannot place yet but
+    is not the ``n`` most uncertain comments alone, which tend to be alike and
+    unrepresentative. The draws are grouped by their most probable category and taken
+    round-robin over the groups; empty comments and near-duplicates of a comment
+    already taken (Jaccard of character 3-grams >= ``near_threshold``) are skipped.
     """
     from .summarize import NearDuplicates
 
@@ -50,13 +53,16 @@ def suggest(model, texts: Sequence[object], n: int = 200, *, near_threshold: flo
     thresholds = model.classifier.thresholds_
     scaled = np.where(proba < thresholds, proba / (2 * thresholds),
                       0.5 + (proba - thresholds) / (2 * (1 - thresholds)))
-    uncertainty = (1 - np.abs(2 * scaled - 1)).mean(axis=1)
+    uncertainty = 1 - scaled.max(axis=1)
+    # weighted sampling without replacement (Efraimidis-Spirakis): the largest log(r) / weight, r uniform
+    weight = np.maximum(uncertainty, 1e-6) ** power
+    keys = np.log(np.random.default_rng(random_state).random(len(docs))) / weight
     results = model.analyze_documents(docs)
     groups: dict[int, list[int]] = {}
-    for i in np.argsort(-uncertainty, kind="stable"):
+    for i in np.argsort(-keys, kind="stable"):
         if docs[i].clause_tokens:
             groups.setdefault(int(proba[i].argmax()), []).append(int(i))
-    queues = [groups[k] for k in sorted(groups, key=lambda k: -uncertainty[groups[k][0]])]
+    queues = [groups[k] for k in sorted(groups, key=lambda k: -keys[groups[k][0]])]
     index = NearDuplicates(threshold=near_threshold, min_chars=4)
     seen_texts: set[str] = set()
     picked: list[Suggestion] = []

@@ -2,9 +2,9 @@
 
 :class:`IssueClassifier` learns which categories a comment raises from TF-IDF word and
 character n-grams with one logistic regression per category, each on the n-grams scaled
-by their naive-Bayes log-count ratios for that category (NB-LR). Each category gets its own
-decision threshold, tuned for F1 on cross-validated predictions of the training data.
-Every comment gets at least one category: when none passes its threshold, the most
+by their naive-Bayes log-count ratios for that category (NB-LR). Each category has its own
+decision threshold: 0.5, or (``threshold_folds``) tuned for F1 on cross-validated
+predictions of the training data. Every comment gets at least one category: when none passes its threshold, the most
 probable one (``other`` for a vague comment, in the default taxonomy).
 """
 from __future__ import annotations
@@ -82,9 +82,12 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
         Scale the features of each category's regression by their naive-Bayes
         log-count ratios for that category (NB-LR, see
         :class:`~textmine.features.NBScaling`).
-    threshold_folds : int, default=4
-        Folds of the cross-validation that tunes the per-category thresholds; 0 or 1
-        keeps 0.5 for every category.
+    threshold_folds : int, default=0
+        Folds of the cross-validation that tunes the per-category thresholds (4 is a
+        good choice); 0 or 1 keeps 0.5 for every category, which the balanced class
+        weights already make a fair cut. Tuning pays off on a large, representative
+        sample; on comments picked by :func:`~textmine.active.suggest` (hard ones, by
+        design) it sets thresholds too low for the comments at large.
     random_state : int, default=0
         Seed of the fold split. A comment's fold follows from its text and the seed
         alone (see :func:`text_folds`), so adding comments to the training data does not
@@ -95,13 +98,13 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of str
         The categories, in the column order of :meth:`predict_proba`.
     thresholds_ : ndarray of float
-        The tuned decision threshold of each category.
+        The decision threshold of each category (0.5 unless tuned).
     vectorizer_ : DocumentVectorizer
         The fitted feature extractor.
     """
 
     def __init__(self, *, C: float = 2.0, class_weight: str | None = "balanced", min_df: int = 2,
-                 nb_weighting: bool = True, threshold_folds: int = 4, random_state: int = 0):
+                 nb_weighting: bool = True, threshold_folds: int = 0, random_state: int = 0):
         self.C = C
         self.class_weight = class_weight
         self.min_df = min_df

@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sentiment-c", type=_c_value, default="auto", metavar="C",
                    help="regularisation of the sentiment scorer: a number, or auto (cross-validated; the default)")
     p.add_argument("--base", choices=["default"], help="add the project's corpus: the default taxonomy plus your categories")
+    p.add_argument("--tune-thresholds", action="store_true",
+                   help="tune each category's threshold by cross-validation (for a large, representative sample; "
+                        "not for comments picked by suggest) instead of keeping 0.5")
     p.add_argument("--promote-if-better", action="store_true",
                    help="when OUTPUT exists, replace it only if the new model is not worse on the held-out comments "
                         "(else the new model is kept as OUTPUT.candidate)")
@@ -120,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, required=True,
                    help="CSV to fill in (labels column pre-filled), or .json for Label Studio tasks")
     p.add_argument("--model", type=Path, help="model file (default: the shipped model)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the draw")
     _input_options(p)
 
     p = verbs.add_parser("evaluate", help="measure a model on labelled comments")
@@ -184,7 +188,7 @@ def _run(args: argparse.Namespace) -> int:
 
         frame = read_table(args.input, format=args.format, encoding=args.encoding)
         col = find_text_column(list(frame.columns), args.text_col, path=args.input)
-        picks = suggest(bundle.load_model(args.model), frame[col].tolist(), args.n)
+        picks = suggest(bundle.load_model(args.model), frame[col].tolist(), args.n, random_state=args.seed)
         if args.output.suffix.lower() == ".json":
             write_label_studio(picks, args.output)
         else:
@@ -205,7 +209,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{args.corpus}: {problem}", file=sys.stderr)
         model = training.train(data, base=args.base, holdout=args.holdout, force=args.force, random_state=args.seed,
                                sentiment_data=None if args.sentiment_data == "none" else args.sentiment_data,
-                               sentiment_C=args.sentiment_c)
+                               sentiment_C=args.sentiment_c, tune_thresholds=args.tune_thresholds)
         target = args.output
         if args.promote_if_better and args.output.exists():
             verdict = training.promote_if_better(model, args.output)

@@ -265,7 +265,7 @@ def _comment_sentiment(labels: dict[str, int | None]) -> int | None:
 
 
 def _fit_bundle(data: LabelledData, segmenter, sentiment_data: str | None, *, C: float, random_state: int,
-                sentiment_C: float | str = "auto", base=None):
+                sentiment_C: float | str = "auto", base=None, tune_thresholds: bool = False):
     from .bundle import ModelBundle
     from .classify import IssueClassifier
     from .sentiment import AspectExample, AspectPolarity, SentimentScorer, find_evidence
@@ -276,7 +276,8 @@ def _fit_bundle(data: LabelledData, segmenter, sentiment_data: str | None, *, C:
     if labelled:
         cat_docs = [docs[i] for i in labelled]
         cat_labels = [list(data.labels[i]) for i in labelled]
-        classifier = IssueClassifier(C=C, random_state=random_state).fit(cat_docs, cat_labels)
+        classifier = IssueClassifier(C=C, threshold_folds=4 if tune_thresholds else 0,
+                                    random_state=random_state).fit(cat_docs, cat_labels)
         for i, ev in zip(labelled, find_evidence(cat_docs, cat_labels, classifier)):
             for c, p in data.labels[i].items():
                 if p is not None:
@@ -311,7 +312,7 @@ def _fit_bundle(data: LabelledData, segmenter, sentiment_data: str | None, *, C:
 
 def train(data: LabelledData, *, base: str | None = None, segmenter=None, sentiment_data: str | None = "auto",
           holdout: float = 0.2, max_problem_rate: float = 0.05, force: bool = False,
-          C: float = 2.0, sentiment_C: float | str = "auto", random_state: int = 0):
+          C: float = 2.0, sentiment_C: float | str = "auto", tune_thresholds: bool = False, random_state: int = 0):
     """Train a model bundle on labelled data.
 
     Parameters
@@ -337,6 +338,11 @@ def train(data: LabelledData, *, base: str | None = None, segmenter=None, sentim
     sentiment_C : float or "auto", default="auto"
         That of the comment sentiment scorer; ``"auto"`` picks it by cross-validation
         on the training data (see :class:`~textmine.sentiment.SentimentScorer`).
+    tune_thresholds : bool, default=False
+        Tune each category's decision threshold by 4-fold cross-validation instead of
+        keeping 0.5. Worth it on a large labelled sample drawn like the comments to be
+        classified (the default model is trained so); not on comments chosen by
+        :func:`~textmine.active.suggest`, whose hard cases pull the thresholds down.
     max_problem_rate : float, default=0.05
         Refuse to train when more than this share of rows has a label problem...
     force : bool, default=False
@@ -386,21 +392,23 @@ def train(data: LabelledData, *, base: str | None = None, segmenter=None, sentim
         if offset:
             held[rng.permutation(offset)[:int(round(offset * holdout))]] = True
         part = _fit_bundle(data.subset(np.flatnonzero(~held)), segmenter, sentiment_data, C=C,
-                           sentiment_C=sentiment_C, random_state=random_state, base=reuse)
+                           sentiment_C=sentiment_C, random_state=random_state, base=reuse,
+                           tune_thresholds=tune_thresholds)
         test = data.subset(np.flatnonzero(held))
         evaluation = evaluate_model(part, test.texts, test.labels, sentiment=test.sentiments)
         evaluation["holdout_share"] = holdout
     else:
         test = None
     bundle = _fit_bundle(data, segmenter, sentiment_data, C=C, sentiment_C=sentiment_C, random_state=random_state,
-                         base=reuse)
+                         base=reuse, tune_thresholds=tune_thresholds)
     bundle.evaluation = evaluation
     bundle.holdout_data = test
     bundle.manifest.update({
         "training_data": {"source": Path(own.source).name, "comments": len(data),
                           "sha256": data.fingerprint(), "base": base, "sentiment_data": sentiment_data},
         "metrics": {k: v for k, v in (evaluation or {}).items() if k not in ("worst", "confusion")} or None,
-        "settings": {"C": C, "sentiment_C": sentiment_C, "random_state": random_state, "holdout": holdout},
+        "settings": {"C": C, "sentiment_C": sentiment_C, "tune_thresholds": tune_thresholds,
+                     "random_state": random_state, "holdout": holdout},
     })
     return bundle
 
