@@ -83,3 +83,14 @@ def test_active_promote_only_when_not_worse(tiny_model_path):
     bad.holdout_data = _data(TINY_CORPUS)  # judged on the true labels
     result = promote_if_better(bad, tiny_model_path)
     assert not result["promoted"] and result["candidate"].endswith("tiny.candidate.joblib")
+
+
+def test_active_loop_through_the_top_level_api(tiny_corpus_path):
+    import textmine
+
+    model = textmine.train(textmine.read_labelled(tiny_corpus_path), sentiment_data=None, holdout=0)
+    picks = textmine.suggest(model, POOL, n=3)
+    assert len(picks) == 3 and all(p.text in POOL for p in picks)
+    labels = [parse_labels(p.guess) for p in picks]
+    verdict = textmine.compare_models(model, model, [p.text for p in picks], labels)
+    assert verdict["verdict"] == "same"

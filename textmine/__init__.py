@@ -24,6 +24,8 @@ __all__ = [
     "train",
     "read_labelled",
     "evaluate_model",
+    "compare_models",
+    "suggest",
     "normalise_text",
     "tokenize",
     "Segmenter",
@@ -39,6 +41,7 @@ __all__ = [
 _WHERE = {
     "load_model": "bundle", "ModelBundle": "bundle", "Result": "bundle",
     "train": "training", "read_labelled": "training", "evaluate_model": "evaluate",
+    "compare_models": "evaluate", "suggest": "active",
     "normalise_text": "normalise", "tokenize": "segment", "Segmenter": "segment",
     "IssueClassifier": "classify", "SentimentScorer": "sentiment", "SnowNLPScorer": "sentiment",
     "AspectPolarity": "sentiment", "classify_file": "batch",
