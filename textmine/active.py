@@ -12,6 +12,7 @@ export back into ``text,labels`` rows for ``train``.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,28 +58,29 @@ def suggest(model, texts: Sequence[object], n: int = 200, *, power: float = 2.0,
     # weighted sampling without replacement (Efraimidis-Spirakis): the largest log(r) / weight, r uniform
     weight = np.maximum(uncertainty, 1e-6) ** power
     keys = np.log(np.random.default_rng(random_state).random(len(docs))) / weight
-    results = model.analyze_documents(docs)
-    groups: dict[int, list[int]] = {}
+    groups: dict[int, deque] = {}
     for i in np.argsort(-keys, kind="stable"):
         if docs[i].clause_tokens:
-            groups.setdefault(int(proba[i].argmax()), []).append(int(i))
+            groups.setdefault(int(proba[i].argmax()), deque()).append(int(i))
     queues = [groups[k] for k in sorted(groups, key=lambda k: -keys[groups[k][0]])]
     index = NearDuplicates(threshold=near_threshold, min_chars=4)
     seen_texts: set[str] = set()
-    picked: list[Suggestion] = []
-    while len(picked) < n and any(queues):
+    chosen: list[int] = []
+    while len(chosen) < n and any(queues):
         for queue in queues:
             while queue:
-                i = queue.pop(0)
+                i = queue.popleft()
                 text = docs[i].text
                 if text in seen_texts or index.add(i, text) is not None:
                     continue
                 seen_texts.add(text)
-                picked.append(Suggestion(i, str(texts[i]), results[i].labels, round(float(uncertainty[i]), 4)))
+                chosen.append(i)
                 break
-            if len(picked) >= n:
+            if len(chosen) >= n:
                 break
-    return picked
+    guesses = model.analyze_documents([docs[i] for i in chosen])
+    return [Suggestion(i, str(texts[i]), guess.labels, round(float(uncertainty[i]), 4))
+            for i, guess in zip(chosen, guesses)]
 
 
 def write_label_studio(suggestions: Sequence[Suggestion], path: str | Path) -> Path:
