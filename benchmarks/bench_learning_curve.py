@@ -81,8 +81,8 @@ def main() -> int:
     # per seed: the first size at which active reaches that seed's own random draw of the largest size
     own = [next((n for n, v in sorted(active_f1.items()) if v[k] >= random_f1[sizes[-1]][k]), None)
            for k in range(len(seeds))]
-    print("per seed, active reaches its own random " f"{sizes[-1]} at: "
-          + ", ".join(f"seed {s} {n if n else 'never'}" for s, n in zip(seeds, own)))
+    print(f"per seed, active reaches its own random {sizes[-1]} at: "
+          + ", ".join(f"seed {s} {n or 'never'}" for s, n in zip(seeds, own)))
     return 0
 
 

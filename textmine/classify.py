@@ -4,8 +4,9 @@
 character n-grams with one logistic regression per category, each on the n-grams scaled
 by their naive-Bayes log-count ratios for that category (NB-LR). Each category has its own
 decision threshold: 0.5, or (``threshold_folds``) tuned for F1 on cross-validated
-predictions of the training data. Every comment gets at least one category: when none passes its threshold, the most
-probable one (``other`` for a vague comment, in the default taxonomy).
+predictions of the training data. Every comment gets at least one category: when none
+passes its threshold, the most probable one (``other`` for a vague comment, in the
+default taxonomy).
 """
 from __future__ import annotations
 
