@@ -61,6 +61,12 @@ def test_segment_clauses_split_at_punctuation_and_contrast_words():
     assert len(doc.clause_tokens) == len(doc.clauses)
 
 
+def test_segment_decimal_point_is_not_a_clause_break():
+    doc = Segmenter().document("油耗6.8个，价格12.5元.下次还买")
+    assert doc.clauses == ("油耗6.8个", "价格12.5元", "下次还买")
+    assert "6.8" in doc.clause_tokens[0] and "12.5" in doc.clause_tokens[1]
+
+
 def test_segment_traditional_input_is_simplified_first():
     tokens = tokenize("服務態度很差")
     assert "服务态度" in tokens and "服務態度" not in tokens
