@@ -44,6 +44,17 @@ def test_classify_mismatched_lengths_rejected():
         IssueClassifier().fit(["a", "b"], [["food"]])
 
 
+def test_classify_catch_all_category_stands_only_alone():
+    clf = _fit()
+    col = {c: j for j, c in enumerate(clf.classes_)}
+    proba = np.full((2, len(clf.classes_)), 0.1)
+    proba[0, [col["other"], col["food"]]] = [0.9, 0.8]  # other passes beside food: dropped
+    proba[1, col["other"]] = 0.3  # nothing passes: other is the fallback
+    assert clf.labels_from(proba) == [["food"], ["other"]]
+    clf.set_params(catch_all=None)
+    assert clf.labels_from(proba) == [["other", "food"], ["other"]]
+
+
 def test_classify_tuned_thresholds_are_set_per_category():
     texts = [t for t, _ in TINY_CORPUS] * 2
     labels = [[part.split(":")[0] for part in l.split("|")] for _, l in TINY_CORPUS] * 2

@@ -67,6 +67,11 @@ def test_segment_decimal_point_is_not_a_clause_break():
     assert "6.8" in doc.clause_tokens[0] and "12.5" in doc.clause_tokens[1]
 
 
+def test_segment_space_inside_a_latin_name_is_not_a_clause_break():
+    doc = Segmenter().document("iPhone 12 Pro 屏幕很好 电池不行")
+    assert doc.clauses == ("iPhone 12 Pro", "屏幕很好", "电池不行")
+
+
 def test_segment_traditional_input_is_simplified_first():
     tokens = tokenize("服務態度很差")
     assert "服务态度" in tokens and "服務態度" not in tokens

@@ -5,8 +5,8 @@ character n-grams with one logistic regression per category, each on the n-grams
 by their naive-Bayes log-count ratios for that category (NB-LR). Each category has its own
 decision threshold: 0.5, or (``threshold_folds``) tuned for F1 on cross-validated
 predictions of the training data. Every comment gets at least one category: when none
-passes its threshold, the most probable one (``other`` for a vague comment, in the
-default taxonomy).
+passes its threshold, the most probable one. A catch-all category (``other`` in the
+default taxonomy) stands only alone: it is dropped when any other category passes.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .errors import NotFittedError
 from .features import DocumentVectorizer, NBScaling, as_documents
+from .taxonomy import OTHER
 
 __all__ = ["IssueClassifier", "best_threshold", "one_vs_rest_weights", "text_folds"]
 
@@ -93,6 +94,10 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
         Seed of the fold split. A comment's fold follows from its text and the seed
         alone (see :func:`text_folds`), so adding comments to the training data does not
         reshuffle the folds of the others, and the thresholds move less.
+    catch_all : str or None, default="other"
+        The category for a comment that raises none of the others: it is kept only
+        when no other category passes its threshold. No effect when it is not among
+        the categories learned; None treats it like any other category.
 
     Attributes
     ----------
@@ -105,13 +110,15 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, *, C: float = 2.0, class_weight: str | None = "balanced", min_df: int = 2,
-                 nb_weighting: bool = True, threshold_folds: int = 0, random_state: int = 0):
+                 nb_weighting: bool = True, threshold_folds: int = 0, random_state: int = 0,
+                 catch_all: str | None = OTHER):
         self.C = C
         self.class_weight = class_weight
         self.min_df = min_df
         self.nb_weighting = nb_weighting
         self.threshold_folds = threshold_folds
         self.random_state = random_state
+        self.catch_all = catch_all
 
     def _model(self):
         from sklearn.linear_model import LogisticRegression
@@ -170,7 +177,9 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
         return state
 
     def __setstate__(self, state):
-        state.setdefault("nb_weighting", False)  # classifiers saved before the option existed
+        # classifiers saved before these options existed
+        state.setdefault("nb_weighting", False)
+        state.setdefault("catch_all", None)
         self.__dict__.update(state)
 
     def _proba(self, features) -> np.ndarray:
@@ -200,10 +209,14 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
         return self._proba(self.vectorizer_.transform_clauses(as_documents(X)))
 
     def decide(self, proba: np.ndarray) -> np.ndarray:
-        """Indicator matrix from probabilities: thresholds, then at least one category
-        per row (the most probable when none passes)."""
+        """Indicator matrix from probabilities: thresholds, the catch-all category
+        dropped where another passes, then at least one category per row (the most
+        probable when none passes)."""
         self._check_fitted()
         Y = (proba >= self.thresholds_).astype(int)
+        if self.catch_all in self.classes_:
+            j = int(np.flatnonzero(self.classes_ == self.catch_all)[0])
+            Y[Y.sum(axis=1) > Y[:, j], j] = 0
         empty = Y.sum(axis=1) == 0
         Y[np.flatnonzero(empty), proba[empty].argmax(axis=1)] = 1
         return Y

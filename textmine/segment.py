@@ -33,8 +33,9 @@ NEGATIONS = frozenset({
 # Degree words a negation may reach across: 不太好, 没那么快, 不是很新鲜.
 _DEGREE_AFTER_NEGATION = frozenset({"太", "很", "是", "那么", "怎么", "够", "算", "大", "咋", "是很", "太过", "十分", "特别", "非常", "很够"})
 CONTRAST_WORDS = frozenset({"但是", "但", "不过", "可是", "然而", "只是", "就是", "可惜", "而是"})
-# A full stop between two digits is a decimal point ("6.8个油", "12.5元"), not a break.
-_CLAUSE_BREAK = re.compile(r"((?:[,!?;~，。！？；～…\s]|(?<!\d)\.|\.(?!\d))+)")
+# Clause breaks: punctuation; a full stop except between two digits (a decimal point);
+# white space except between two Latin letters or digits ("iPhone 12 Pro" is one name).
+_CLAUSE_BREAK = re.compile(r"((?:[,!?;~，。！？；～…]|(?<!\d)\.|\.(?!\d)|(?<![A-Za-z0-9])\s|\s(?![A-Za-z0-9]))+)")
 # Marks a clause that was a question or an exclamation; kept as a token (it changes polarity:
 # "油耗高吗?" asks, "油耗高!" complains).
 QUESTION, EXCLAMATION = "?", "!"
