@@ -53,7 +53,7 @@ def main() -> int:
     from textmine.evaluate import label_metrics
 
     model = textmine.load_model(args.model)
-    labels_file = args.labels if args.labels.exists() else LABELS.with_name(str(args.labels))
+    labels_file = args.labels if args.labels.is_file() else LABELS.parent / args.labels
     texts, labels, files = load(labels_file)
     results = model.analyze(texts)
     for name in sorted(set(files)) + ["all"]:
