@@ -102,20 +102,56 @@ def test_sentiment_nb_scaling_composes_in_a_pipeline():
         NBScaling().transform(features)
 
 
-def test_sentiment_aspect_polarity_with_and_without_nb_weighting():
-    from textmine.sentiment import AspectExample, AspectPolarity
+def test_sentiment_polarity_view_with_and_without_nb_weighting():
+    from textmine.sentiment import AspectExample, PolarityView
 
     seg = Segmenter()
     texts = POS + NEG
     X = [AspectExample("food", d) for d in seg.transform(texts)]
     y = [1] * len(POS) + [-1] * len(NEG)
-    for model in (AspectPolarity(), AspectPolarity(nb_weighting=False, C=4.0)):
+    for model in (PolarityView(), PolarityView(nb_weighting=False, C=4.0)):
         model.fit(X, y)
         proba = model.predict_proba(X)
         assert np.allclose(proba.sum(axis=1), 1)
         assert np.allclose(proba, model.model_.predict_proba(model._features(X, fit=False)))
         assert (model.predict(X) == np.array(y)).mean() > 0.9
-    three = AspectPolarity().fit(X + X[:3], y + [0, 0, 0])  # three polarities: three regressions
+    three = PolarityView().fit(X + X[:3], y + [0, 0, 0])  # three polarities: three regressions
     assert np.allclose(three.predict_proba(X), three.model_.predict_proba(three._features(X, fit=False)))
     flipped = three.fit(X, [-p for p in y])  # a refit forgets the earlier fit's weights
     assert (flipped.predict(X) == -np.array(y)).mean() > 0.9
+
+
+def _named_only(seg):
+    """Examples whose evidence only names the category; the rest of the comment
+    carries the polarity."""
+    from textmine.sentiment import AspectExample
+
+    evidence = seg.transform(["说说价格"])[0]
+    comments = seg.transform([f"说说价格，{t}" for t in POS + NEG])
+    return [AspectExample("price", evidence, c) for c in comments], [1] * len(POS) + [-1] * len(NEG)
+
+
+def test_sentiment_aspect_polarity_reads_the_comment_when_the_evidence_is_silent():
+    from textmine.sentiment import AspectPolarity
+
+    X, y = _named_only(Segmenter())
+    stacked = AspectPolarity(stack_folds=4).fit(X, y)
+    assert stacked.combiner_ is not None and list(stacked.classes_) == [-1, 1]
+    assert np.allclose(stacked.predict_proba(X).sum(axis=1), 1)
+    assert (stacked.predict(X) == np.array(y)).mean() > 0.9
+    alone = AspectPolarity(comment_view=False).fit(X, y)  # the evidence is the same for all
+    assert alone.combiner_ is None and (alone.predict(X) == np.array(y)).mean() <= 0.5
+    few = AspectPolarity(stack_folds=50).fit(X, y)  # fewer examples of a polarity than folds
+    assert few.combiner_ is None and few.comment_model_ is None
+
+
+def test_sentiment_aspect_polarity_loads_a_pickle_from_before_the_comment_view():
+    from textmine.sentiment import AspectPolarity, PolarityView
+
+    X, y = _named_only(Segmenter())
+    view = PolarityView().fit(X, y)
+    old = AspectPolarity.__new__(AspectPolarity)
+    old.__setstate__({"C": 1.0, "nb_weighting": True, "classes_": view.classes_, "model_": view.model_,
+                      "vectorizer_": view.vectorizer_, "category_vectorizer_": view.category_vectorizer_})
+    assert old.combiner_ is None and len(old.vectorizers) == 1
+    assert np.allclose(old.predict_proba(X), view.predict_proba(X))

@@ -123,7 +123,8 @@ class ModelBundle:
         self.evaluation: dict | None = None  # held-out measurement from training, saved beside the model
         self.holdout_data = None  # the held-out LabelledData of that measurement (not saved)
         # the three models read the same clauses: n-gram each new clause once for all
-        share_clause_counts([getattr(part, "vectorizer_", None) for part in (classifier, sentiment, polarity)])
+        share_clause_counts([getattr(part, "vectorizer_", None) for part in (classifier, sentiment)]
+                            + polarity.vectorizers)
 
     @property
     def categories(self) -> list[str]:
@@ -141,7 +142,7 @@ class ModelBundle:
         cats = self.classifier.labels_from(proba)
         positive = scorer.predict_proba(docs)[:, 1]
         evidence = find_evidence(docs, cats, self.classifier)
-        examples = [AspectExample(c, ev[c]) for cs, ev in zip(cats, evidence) for c in cs]
+        examples = [AspectExample(c, ev[c], doc) for doc, cs, ev in zip(docs, cats, evidence) for c in cs]
         polarities = iter(self.polarity.predict(examples).tolist())
         column = {c: j for j, c in enumerate(self.classifier.classes_)}
         results = []

@@ -281,7 +281,7 @@ def _fit_bundle(data: LabelledData, segmenter, sentiment_data: str | None, *, C:
         for i, ev in zip(labelled, find_evidence(cat_docs, cat_labels, classifier)):
             for c, p in data.labels[i].items():
                 if p is not None:
-                    examples.append(AspectExample(c, ev[c]))
+                    examples.append(AspectExample(c, ev[c], docs[i]))
                     polarities.append(p)
         if not examples:  # no polarity known: every category found is reported as neutral
             examples = [AspectExample(c, cat_docs[0]) for c in classifier.classes_]
