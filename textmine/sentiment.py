@@ -447,7 +447,7 @@ class AspectPolarity(_PolarityModel):
         held_out = np.zeros((len(X), 2 * len(self.classes_)))
         for f in range(k):
             train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
-            if not len(test) or len(np.unique(y[train])) < 2:
+            if not len(test):
                 continue
             part = [X[i] for i in train]
             views = [self._view(v).fit(part, y[train]) for v in ("evidence", "comment")]
