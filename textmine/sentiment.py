@@ -179,6 +179,11 @@ class AspectExample(NamedTuple):
     evidence: Document
     comment: Document | None = None
 
+    @property
+    def whole(self) -> Document:
+        """The whole comment (the evidence when no comment is given)."""
+        return self.evidence if self.comment is None else self.comment
+
 
 def find_evidence(docs: Sequence[Document], categories: Sequence[Sequence[str]], classifier) -> list[dict[str, Document]]:
     """For each comment and each of its categories, the clauses that raise it.
@@ -287,10 +292,6 @@ class PolarityView(_PolarityModel):
         self.C = C
         self.nb_weighting = nb_weighting
 
-    def __setstate__(self, state):
-        state.setdefault("view", "evidence")
-        self.__dict__.update(state)
-
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("_folded", None)
@@ -300,7 +301,7 @@ class PolarityView(_PolarityModel):
         if self.view == "evidence":
             return list(X)
         if self.view == "comment":
-            return [x if x.comment is None else AspectExample(x.category, x.comment) for x in X]
+            return [AspectExample(x.category, x.whole) for x in X]
         raise ValueError(f"view={self.view!r} is not allowed; choose 'evidence' or 'comment'")
 
     def _proba(self, features) -> np.ndarray:
@@ -443,7 +444,7 @@ class AspectPolarity(_PolarityModel):
         k = self.stack_folds
         if not self.comment_view or len(self.classes_) < 2 or np.bincount(np.searchsorted(self.classes_, y)).min() < k:
             return self
-        fold = text_folds([x.comment or x.evidence for x in X], k, self.random_state)
+        fold = text_folds([x.whole for x in X], k, self.random_state)
         held_out = np.zeros((len(X), 2 * len(self.classes_)))
         for f in range(k):
             train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
