@@ -21,3 +21,10 @@ def workdir(path: Path | None, prefix: str) -> Path:
     folder = path or Path(tempfile.mkdtemp(prefix=prefix))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def print_per_category(metrics: dict) -> None:
+    """Print the per-category precision, recall, F1 and support of ``label_metrics``."""
+    print(f"{'category':<16}{'precision':>10}{'recall':>10}{'f1':>8}{'support':>9}")
+    for cat, v in metrics["per_category"].items():
+        print(f"{cat:<16}{v['precision']:>10.3f}{v['recall']:>10.3f}{v['f1']:>8.3f}{v['support']:>9}")

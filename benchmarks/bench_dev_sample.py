@@ -17,7 +17,7 @@ import csv
 import sys
 from pathlib import Path
 
-from _corpus import SHARED_DATA
+from _corpus import SHARED_DATA, print_per_category
 
 LABELS = Path(__file__).with_name("dev_labels.csv")
 
@@ -60,11 +60,10 @@ def main() -> int:
         keep = [i for i, f in enumerate(files) if name in ("all", f)]
         m = label_metrics([labels[i] for i in keep], [results[i].categories for i in keep])
         print(f"{name:<28} n={m['n']:<4} micro-F1 {m['micro_f1']:.4f}  macro-F1 {m['macro_f1']:.4f}  "
-              f"category+polarity F1 {m['category_polarity_f1']:.4f}")
+              f"category+polarity F1 {m['category_polarity_f1']:.4f}  "
+              f"complaints as praise {m['complaints_as_praise']:.1%}  praise as complaint {m['praise_as_complaints']:.1%}")
     m = label_metrics(labels, [r.categories for r in results])
-    print(f"{'category':<16}{'precision':>10}{'recall':>10}{'f1':>8}{'support':>9}")
-    for cat, v in m["per_category"].items():
-        print(f"{cat:<16}{v['precision']:>10.3f}{v['recall']:>10.3f}{v['f1']:>8.3f}{v['support']:>9}")
+    print_per_category(m)
     return 0
 
 

@@ -64,6 +64,25 @@ def tiny_model():
 
 @pytest.fixture(scope="session")
 def tiny_model_path(tiny_model, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("model") / "tiny.joblib"
+    path = tmp_path_factory.mktemp("model") / "tiny.npz"
     tiny_model.save(path)
     return path
+
+
+@pytest.fixture
+def public_sets(tmp_path: Path) -> Path:
+    """A folder with small stand-ins of the two public review sets, written by the tests:
+    ``waimai_10k.csv`` (40 records, odd ones positive) and ``online_shopping_9_cats.csv``
+    (30 records, then one empty review)."""
+    folder = tmp_path / "public"
+    folder.mkdir()
+    write_csv(folder / "waimai_10k.csv", ["label", "review"],
+              [(1, f"送得很快{i}") if i % 2 else (0, f"等了很久{i}") for i in range(1, 41)])
+    write_csv(folder / "online_shopping_9_cats.csv", ["cat", "label", "review"],
+              [("书籍", i % 2, f"这本书{i}") for i in range(1, 31)] + [("书籍", 1, "  ")])
+    return folder
+
+
+# 50 comments of the project's own in a taxonomy of their own (车况 计费 应用 客服, no
+# ``other``); column ``labels_with_slips`` has three typing slips, in rows 7, 17 and 30.
+SMALL_TAXONOMY = Path(__file__).resolve().parents[1] / "benchmarks" / "train_small_labels.csv"

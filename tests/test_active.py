@@ -26,10 +26,13 @@ def test_active_suggest_has_no_near_duplicates(tiny_model):
 
 
 def test_active_suggest_orders_by_uncertainty_within_limits(tiny_model):
-    picks = suggest(tiny_model, POOL, n=3)
-    assert len(picks) == 3
-    assert all(0 <= p.uncertainty <= 1 for p in picks)
-    assert all(p.guess for p in picks)
+    everyone = suggest(tiny_model, POOL, n=len(POOL), power=0)
+    assert all(0 <= p.uncertainty <= 1 and p.guess for p in everyone)
+    for seed in range(3):  # leaning hard to the uncertain: the first round comes most uncertain first
+        picks = suggest(tiny_model, POOL, n=3, power=8, random_state=seed)
+        uncertainty = [p.uncertainty for p in picks]
+        assert len(picks) == 3 and uncertainty == sorted(uncertainty, reverse=True)
+        assert uncertainty[0] == max(p.uncertainty for p in everyone)
 
 
 def test_active_suggest_is_reproducible_and_leans_to_uncertain(tiny_model):
@@ -82,7 +85,7 @@ def test_active_promote_only_when_not_worse(tiny_model_path):
     bad = train(_data(noisy), sentiment_data=None, holdout=0.25)
     bad.holdout_data = _data(TINY_CORPUS)  # judged on the true labels
     result = promote_if_better(bad, tiny_model_path)
-    assert not result["promoted"] and result["candidate"].endswith("tiny.candidate.joblib")
+    assert not result["promoted"] and result["candidate"].endswith("tiny.candidate.npz")
 
 
 def test_active_loop_through_the_top_level_api(tiny_corpus_path):
@@ -94,3 +97,20 @@ def test_active_loop_through_the_top_level_api(tiny_corpus_path):
     labels = [parse_labels(p.guess) for p in picks]
     verdict = textmine.compare_models(model, model, [p.text for p in picks], labels)
     assert verdict["verdict"] == "same"
+
+
+def test_active_suggest_csv_and_json_give_the_same_row_as_errors(tiny_model_path, tmp_path):
+    import csv as _csv
+
+    from conftest import write_csv
+    from textmine.cli import main
+
+    pool = write_csv(tmp_path / "pool.csv", ["text"], [(t,) for t in POOL])
+    for out in ("picks.csv", "picks.json"):
+        assert main(["suggest", str(pool), "-n", "3", "-o", str(tmp_path / out), "--model", str(tiny_model_path)]) == 0
+    with open(tmp_path / "picks.csv", encoding="utf-8-sig", newline="") as f:
+        from_csv = {r["text"]: int(r["row"]) for r in _csv.DictReader(f)}
+    tasks = json.loads((tmp_path / "picks.json").read_text(encoding="utf-8"))
+    from_json = {t["data"]["text"]: t["data"]["row"] for t in tasks}
+    assert from_csv == from_json
+    assert all(POOL[row - 2] == text for text, row in from_json.items())  # row 1 is the header

@@ -124,3 +124,45 @@ def test_classify_text_folds_do_not_move_when_comments_are_added():
     assert set(folds.tolist()) <= {0, 1, 2, 3} and len(set(folds.tolist())) > 1
     assert (folds_more[2:] == folds).all()
     assert (text_folds(docs, 4, seed=1) != folds).any()
+
+
+def test_classify_score_takes_fit_labels_and_predict_output():
+    clf = _fit()
+    texts = [t for t, _ in TINY_CORPUS]
+    labels = [[part.split(":")[0] for part in l.split("|")] for _, l in TINY_CORPUS]
+    exact = np.mean([set(p) == set(t) for p, t in zip(clf.predict_labels(texts), labels)])
+    assert clf.score(texts, labels) == pytest.approx(exact)
+    assert 0 < exact < 1 or exact == 1  # the value is a share
+    assert clf.score(texts, clf.predict(texts)) == 1.0
+    wrong = [["food"] if t != ["food"] else ["service"] for t in labels]
+    assert clf.score(texts, wrong) < clf.score(texts, labels)
+
+
+@pytest.mark.parametrize("bad_y,message", [
+    (np.eye(3, dtype=int)[[0, 1, 2, 0]], r"y\[0\] holds 1, not a category name"),
+    (["food", "other", "food", "other"], r"y\[0\] is 'food'"),
+    ([["food"], ["other"], ["food"], [3]], r"y\[3\] holds 3"),
+    ("food", r"y is 'food'"),
+])
+def test_classify_fit_rejects_y_that_is_not_category_names(bad_y, message):
+    from textmine.errors import InputError
+
+    with pytest.raises(InputError, match=message):
+        IssueClassifier().fit(["送餐太慢", "味道很好", "客服很差", "还行"], bad_y)
+
+
+def test_classify_one_category_is_rejected_with_its_name():
+    from textmine.errors import InputError
+
+    with pytest.raises(InputError, match=r"at least two categories.*'food'"):
+        IssueClassifier().fit(["送餐太慢", "味道很好"], [["food"], ["food"]])
+
+def test_classify_without_fallback_category_a_comment_may_get_none():
+    texts = [t for t, _ in TINY_CORPUS]
+    labels = [[part.split(":")[0] for part in l.split("|")] for _, l in TINY_CORPUS]
+    without = IssueClassifier().fit(*zip(*[(t, l) for t, l in zip(texts, labels) if "other" not in l]))
+    low = np.full((2, len(without.classes_)), 0.1)
+    low[1, 0] = 0.9
+    assert without.decide(low).sum(axis=1).tolist() == [0, 1]
+    with_other = _fit()
+    assert (with_other.decide(np.full((1, len(with_other.classes_)), 0.1)).sum(axis=1) == 1).all()

@@ -65,3 +65,46 @@ def test_features_shared_clause_counts_give_each_vectorizer_its_own_matrix():
             assert got.shape == expected.shape
             assert np.allclose(got, expected)
         assert np.allclose(other.transform_clauses(docs).toarray(), one.transform_clauses(docs).toarray())
+
+
+def test_features_refit_after_transform_uses_the_new_vocabulary():
+    vec = _fitted(100_000)
+    vec.transform(Segmenter().transform(TEXTS))  # fills the clause cache
+    other = ["客服态度很好，但是送餐太慢", "饭都凉了"]
+    refit = vec.fit_transform(Segmenter().transform(other))
+    fresh = DocumentVectorizer().fit(Segmenter().transform(other))
+    assert refit.shape == (2, len(fresh.words_.vocabulary_) + len(fresh.chars_.vocabulary_))
+    assert np.allclose(vec.transform(Segmenter().transform(TEXTS)).toarray(),
+                       fresh.transform(Segmenter().transform(TEXTS)).toarray())
+
+def test_features_clause_counts_index_is_reused_only_when_it_fits(tiny_model):
+    from textmine.features import ClauseCounts
+
+    members = [tiny_model.classifier.vectorizer_, tiny_model.sentiment.vectorizer_]
+    built = ClauseCounts(members, 100)
+    index = built.index()
+    reused = ClauseCounts(members, 100, index=index)
+    assert reused.kinds[0][1] is index["unions"][0] and reused._codes()[0] is index["char_codes"][0]
+    stale = dict(index, widths=[[1, 1], [1, 1]])
+    rebuilt = ClauseCounts(members, 100, index=stale)
+    assert rebuilt.kinds[0][1] is not index["unions"][0] and rebuilt.kinds[0][1] == index["unions"][0]
+    assert np.array_equal(rebuilt._codes()[0], index["char_codes"][0])
+
+
+def test_features_char_gram_ids_count_like_the_analyzer():
+    import random
+
+    from textmine.features import (_char_analyzer, _count_matrix, _vocabulary_indices, char_gram_codes,
+                                   char_gram_ids)
+    from textmine.segment import Document
+
+    rng = random.Random(0)
+    alphabet = "送餐太慢了饭凉好吃ab1 😀\ud800"  # normalised text holds no U+0000
+    texts = ["", "a", "送餐", "太慢了😀"] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+                                          for _ in range(300)]
+    grams = {g for t in texts[:150] for g in _char_analyzer(Document(t, (t,), ((),)))}
+    vocabulary = {g: i for i, g in enumerate(sorted(grams | {"好吃吗", "x\x00"}))}
+    docs = [Document(t, (t,), ((),)) for t in texts]
+    expected = _count_matrix(*_vocabulary_indices(docs, _char_analyzer, vocabulary), len(vocabulary))
+    got = _count_matrix(*char_gram_ids(texts, *char_gram_codes(vocabulary)), len(vocabulary))
+    assert expected.nnz > 100 and (got != expected).nnz == 0

@@ -14,8 +14,9 @@ def test_segment_negation_reaches_over_degree_word():
 
 
 def test_segment_negation_can_be_turned_off():
-    tokens = Segmenter(negation=False).lcut("肉不新鲜")
-    assert "不新鲜" in tokens or ("不" in tokens and "新鲜" in tokens)
+    # 不热情 is in no dictionary: only the negation rule joins it
+    assert Segmenter(negation=False).lcut("态度不热情") == ["态度", "不", "热情"]
+    assert Segmenter().lcut("态度不热情") == ["态度", "不热情"]
     tokens = Segmenter(negation=False, use_project_dictionary=False).lcut("肉不新鲜")
     assert "不" in tokens and "新鲜" in tokens
 
@@ -84,9 +85,9 @@ def test_segment_masks_personal_data():
 
 @pytest.mark.parametrize("value", [None, float("nan"), 12345.0, "", "   ", "。。。！！", "\x00\ud800"])
 def test_segment_bad_input_gives_defined_result(value):
-    assert tokenize(value) == [] or all(isinstance(t, str) for t in tokenize(value))
+    assert tokenize(value) == []  # numbers count as empty, like None and NaN
     doc = Segmenter().document(value)
-    assert doc.clauses == doc.clause_tokens == () or value == 12345.0
+    assert doc.clauses == () and doc.clause_tokens == ()
 
 
 def test_segment_numbers_and_punctuation_only_give_no_tokens():
@@ -141,7 +142,7 @@ def test_segment_old_pickles_keep_the_hmm():
 def test_segment_cut_with_remembered_hmm_runs_equals_jieba():
     from textmine.segment import _jieba_cut
 
-    tokenizer = Segmenter()._state()[0]
+    tokenizer = Segmenter(backend="jieba")._state().tokenizer
     texts = ["小哥送餐贼快，饭菜还热乎乎的", "这家店的酸辣粉嗦起来巴适得很", "买了iPhone13，充电器x2个 3.5%的折扣",
              "hello world\r\n再来一单", "abc-def_#&+ 好评", "😀好吃😀", "客服小姐姐耐心解答了我的疑问", "  ", "",
              "嗡嗡嗡嗡的响", "让我等等等等", "又双叒叕闪退了", "潮汕牛肉粿条汤很清甜"]  # ties between equally likely paths
@@ -165,3 +166,33 @@ def test_segment_hmm_cut_equals_jieba_finalseg():
     runs = ["".join(rng.choice(chars) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
     for run in runs + ["小哥贼快", "巴适得很", "叒叕叒叕", "x"]:
         assert _hmm_cut(run) == tuple(jieba.finalseg.cut(run)), run
+
+
+def test_segment_set_params_after_a_cut_takes_effect():
+    seg = Segmenter()
+    assert "送餐" in seg.lcut("送餐太慢了")
+    seg.set_params(extra_stopwords=["送餐"])
+    assert "送餐" not in seg.lcut("送餐太慢了")
+    assert "送餐太慢" not in seg.lcut("送餐太慢了")
+    seg.set_params(user_dict=["送餐太慢"])
+    assert "送餐太慢" in seg.lcut("送餐太慢了")
+    seg.set_params(negation=False, use_project_dictionary=False)
+    assert Segmenter(negation=False, use_project_dictionary=False, user_dict=["送餐太慢"],
+                     extra_stopwords=["送餐"]).lcut("肉不新鲜") == seg.lcut("肉不新鲜")
+    assert seg.lcut("肉不新鲜") != Segmenter().lcut("肉不新鲜")
+
+
+def test_segment_leaves_jieba_log_level_as_it_found_it():
+    import logging
+
+    from textmine.segment import clear_tokenizer_cache
+
+    log = logging.getLogger("jieba")
+    level = log.level
+    try:
+        log.setLevel(logging.INFO)
+        clear_tokenizer_cache()
+        assert Segmenter(backend="jieba").lcut("送餐太慢了")  # builds a jieba tokenizer
+        assert log.level == logging.INFO
+    finally:
+        log.setLevel(level)

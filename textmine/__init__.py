@@ -6,7 +6,7 @@ Three lines::
     model = textmine.load_model()            # the shipped default model
     results = model.analyze(["送餐太慢了，饭都凉了"])  # one Result per comment
 
-``results[0].labels`` is ``"logistics:-1|food:-1"``; ``results[0].sentiment`` is the
+``results[0].labels`` is ``"food:-1|logistics:-1"``; ``results[0].sentiment`` is the
 probability that the comment is positive. Importing textmine is cheap: jieba,
 scikit-learn and pandas load on first use.
 """
@@ -36,6 +36,8 @@ __all__ = [
     "classify_file",
     "parse_labels",
     "format_labels",
+    "diff",
+    "diff_files",
 ]
 
 _WHERE = {
@@ -44,8 +46,9 @@ _WHERE = {
     "compare_models": "evaluate", "suggest": "active",
     "normalise_text": "normalise", "tokenize": "segment", "Segmenter": "segment",
     "IssueClassifier": "classify", "SentimentScorer": "sentiment", "SnowNLPScorer": "sentiment",
-    "AspectPolarity": "sentiment", "classify_file": "batch",
+    "AspectPolarity": "polarity", "classify_file": "batch",
     "parse_labels": "taxonomy", "format_labels": "taxonomy",
+    "diff": "changes", "diff_files": "changes",
 }
 
 

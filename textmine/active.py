@@ -83,14 +83,17 @@ def suggest(model, texts: Sequence[object], n: int = 200, *, power: float = 2.0,
             for i, guess in zip(chosen, guesses)]
 
 
-def write_label_studio(suggestions: Sequence[Suggestion], path: str | Path) -> Path:
-    """Write Label Studio tasks (JSON): ``data.text``, ``data.position``, and the model's
+def write_label_studio(suggestions: Sequence[Suggestion], path: str | Path, *,
+                       rows: Sequence[int] | None = None) -> Path:
+    """Write Label Studio tasks (JSON): ``data.text``, ``data.row``, and the model's
     guess as a pre-annotation of a ``choices`` control named ``labels`` over ``text``
-    (one choice per ``category:polarity``)."""
+    (one choice per ``category:polarity``). ``data.row`` is ``rows[position]``: the
+    row number error messages give the comment (``rows`` as read by
+    :func:`textmine.io.read_table`), or ``position + 1`` without ``rows``."""
     from .io import atomic_path
 
     tasks = [{
-        "data": {"text": s.text, "position": s.position},
+        "data": {"text": s.text, "row": rows[s.position] if rows is not None else s.position + 1},
         "predictions": [{"model_version": "textmine", "score": 1 - s.uncertainty, "result": [{
             "from_name": "labels", "to_name": "text", "type": "choices",
             "value": {"choices": s.guess.split("|") if s.guess else []}}]}],

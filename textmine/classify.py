@@ -4,22 +4,25 @@
 character n-grams with one logistic regression per category, each on the n-grams scaled
 by their naive-Bayes log-count ratios for that category (NB-LR). Each category has its own
 decision threshold: 0.5, or (``threshold_folds``) tuned for F1 on cross-validated
-predictions of the training data. Every comment gets at least one category: when none
-passes its threshold, the most probable one. A catch-all category (``other`` in the
-default taxonomy) stands only alone: it is dropped when any other category passes.
+predictions of the training data. A catch-all category (``other`` in the default
+taxonomy) stands only alone: it is dropped when any other category passes. With a
+catch-all among the categories, every comment gets at least one: when none passes its
+threshold, the most probable one; without one ("none of these" cannot be said by a
+category), such a comment gets no category.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 
-from .errors import NotFittedError
+from ._estimator import BaseEstimator, ClassifierMixin
+from .errors import LABEL_NAME, LABEL_SETS, LENGTH_MISMATCH, TOO_FEW_CATEGORIES, InputError, NotFittedError
 from .features import DocumentVectorizer, NBScaling, as_documents
 from .taxonomy import OTHER
 
-__all__ = ["IssueClassifier", "best_threshold", "one_vs_rest_weights", "text_folds"]
+__all__ = ["IssueClassifier", "best_threshold", "linear_proba", "one_vs_rest_weights", "text_folds"]
 
 
 def one_vs_rest_weights(estimators) -> tuple[np.ndarray, np.ndarray] | None:
@@ -39,6 +42,26 @@ def one_vs_rest_weights(estimators) -> tuple[np.ndarray, np.ndarray] | None:
     if not columns:
         return None
     return np.column_stack(columns), np.array(intercepts)
+
+
+def linear_proba(model, features) -> np.ndarray:
+    """``model.predict_proba(features)`` with numpy alone, from the fitted attributes of
+    a scikit-learn ``LogisticRegression`` (two classes: the logistic of the decision;
+    more: its softmax) or ``DummyClassifier`` (its class priors, or the most frequent
+    class). A model loaded from a file then predicts without building scikit-learn's
+    objects; the result is the same."""
+    from scipy.special import expit, softmax
+
+    if hasattr(model, "coef_"):
+        decision = features @ model.coef_.T + model.intercept_
+        if decision.shape[1] == 1:
+            positive = expit(decision[:, 0])
+            return np.column_stack([1 - positive, positive])
+        return softmax(decision, axis=1)
+    prior = np.asarray(model.class_prior_, float)
+    if model._strategy == "most_frequent":
+        prior = (np.arange(len(prior)) == prior.argmax()).astype(float)
+    return np.tile(prior, (features.shape[0], 1))
 
 
 def text_folds(docs: Sequence, k: int, seed: int = 0) -> np.ndarray:
@@ -65,6 +88,40 @@ def best_threshold(y_true: np.ndarray, scores: np.ndarray, *, default: float = 0
     upper = scores[order[best]]
     lower = scores[order[best + 1]] if best + 1 < len(order) else 0.0
     return float(min(max((upper + lower) / 2, 0.05), 0.95))
+
+
+def _label_sets(y, n_comments: int, classes: np.ndarray | None = None) -> list[list[str]]:
+    """``y`` as one list of category names per comment, checked: an iterable of
+    ``n_comments`` iterables of names. With ``classes`` (a fitted classifier's), a row of
+    0/1 values, one per class (an indicator matrix, as :meth:`IssueClassifier.predict`
+    returns), is read as the names of its 1s.
+
+    Raises
+    ------
+    InputError
+        Naming the first row that is not a collection of names, or the lengths.
+    """
+    if hasattr(y, "toarray"):  # a sparse indicator matrix
+        y = y.toarray()
+    if isinstance(y, (str, bytes)) or not isinstance(y, Iterable):
+        raise InputError(LABEL_SETS.format(where="y", value=y))
+    rows = list(y)
+    if len(rows) != n_comments:
+        raise InputError(LENGTH_MISMATCH.format(n_x=n_comments, n_y=len(rows)))
+    sets = []
+    for i, row in enumerate(rows):
+        if isinstance(row, (str, bytes)) or not isinstance(row, Iterable):
+            raise InputError(LABEL_SETS.format(where=f"y[{i}]", value=row))
+        row = list(row)
+        if classes is not None and len(row) == len(classes) and all(
+                isinstance(v, (Real, np.bool_)) and v in (0, 1) for v in row):
+            row = [c for c, v in zip(classes, row) if v]
+        for name in row:
+            if not isinstance(name, str):
+                value = name.item() if isinstance(name, np.generic) else name
+                raise InputError(LABEL_NAME.format(where=f"y[{i}]", value=value))
+        sets.append(row)
+    return sets
 
 
 class IssueClassifier(ClassifierMixin, BaseEstimator):
@@ -96,8 +153,19 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
         reshuffle the folds of the others, and the thresholds move less.
     catch_all : str or None, default="other"
         The category for a comment that raises none of the others: it is kept only
-        when no other category passes its threshold. No effect when it is not among
-        the categories learned; None treats it like any other category.
+        when no other category passes its threshold. When it is among the categories
+        learned, a comment where no category passes gets the most probable one; when
+        it is not (a taxonomy of one's own without it), such a comment gets none.
+        None: no category is dropped for standing beside others; ``other``, when
+        learned, still keeps every comment in at least one category.
+    long_clauses : int or None, default=16
+        A comment of at least this many clauses is also read clause by clause: in a
+        long review the words of one aspect are too few among all the others to raise
+        it, though its clause alone would. Each category's probability is then the
+        higher of the comment's and its best clause's divided by ``clause_margin``.
+        None reads every comment whole.
+    clause_margin : float, default=1.3
+        How much surer of a category a single clause must be than a whole comment.
 
     Attributes
     ----------
@@ -111,7 +179,7 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, *, C: float = 2.0, class_weight: str | None = "balanced", min_df: int = 2,
                  nb_weighting: bool = True, threshold_folds: int = 0, random_state: int = 0,
-                 catch_all: str | None = OTHER):
+                 catch_all: str | None = OTHER, long_clauses: int | None = 16, clause_margin: float = 1.3):
         self.C = C
         self.class_weight = class_weight
         self.min_df = min_df
@@ -119,6 +187,8 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
         self.threshold_folds = threshold_folds
         self.random_state = random_state
         self.catch_all = catch_all
+        self.long_clauses = long_clauses
+        self.clause_margin = clause_margin
 
     def _model(self):
         from sklearn.linear_model import LogisticRegression
@@ -134,19 +204,19 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
 
         Raises
         ------
-        ValueError
-            When ``X`` and ``y`` differ in length or a category has no example.
+        InputError (a ValueError)
+            When ``y`` is not one collection of category names per comment (a string,
+            numbers, an indicator matrix), ``X`` and ``y`` differ in length, or ``y``
+            names fewer than two categories.
         """
         from sklearn.preprocessing import MultiLabelBinarizer
 
         docs = as_documents(X)
-        label_sets = [list(labels) for labels in y]
-        if len(docs) != len(label_sets):
-            raise ValueError(f"X has {len(docs)} comments but y has {len(label_sets)} label sets")
+        label_sets = _label_sets(y, len(docs))
         binarizer = MultiLabelBinarizer()
         Y = binarizer.fit_transform(label_sets)
         if len(binarizer.classes_) < 2:
-            raise ValueError(f"need at least two categories to learn, got {list(binarizer.classes_)}")
+            raise InputError(TOO_FEW_CATEGORIES.format(categories=list(binarizer.classes_)))
         self.classes_ = binarizer.classes_
         self.thresholds_ = np.full(len(self.classes_), 0.5)
         if self.threshold_folds and self.threshold_folds > 1:
@@ -180,6 +250,8 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
         # classifiers saved before these options existed
         state.setdefault("nb_weighting", False)
         state.setdefault("catch_all", None)
+        state.setdefault("long_clauses", None)
+        state.setdefault("clause_margin", 1.3)
         self.__dict__.update(state)
 
     def _proba(self, features) -> np.ndarray:
@@ -198,9 +270,20 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Sequence[object]) -> np.ndarray:
         """Probability of each category, shape ``(n_comments, n_categories)``; the
-        columns follow ``classes_``. Rows need not sum to 1 (multi-label)."""
+        columns follow ``classes_``. Rows need not sum to 1 (multi-label). A comment of
+        at least ``long_clauses`` clauses gets the higher of its own and its best
+        clause's (divided by ``clause_margin``)."""
         self._check_fitted()
-        return self._proba(self.vectorizer_.transform(as_documents(X)))
+        docs = as_documents(X)
+        proba = self._proba(self.vectorizer_.transform(docs))
+        long = [i for i, d in enumerate(docs) if self.long_clauses and len(d.clauses) >= self.long_clauses]
+        if long:
+            clause = self.predict_clause_proba([docs[i] for i in long]) / self.clause_margin
+            owner = np.repeat(np.arange(len(long)), [len(docs[i].clauses) for i in long])
+            best = np.zeros((len(long), proba.shape[1]))
+            np.maximum.at(best, owner, clause)
+            proba[long] = np.maximum(proba[long], best)
+        return proba
 
     def predict_clause_proba(self, X: Sequence[object]) -> np.ndarray:
         """Probability of each category for each clause of each comment taken alone,
@@ -210,20 +293,46 @@ class IssueClassifier(ClassifierMixin, BaseEstimator):
 
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """Indicator matrix from probabilities: thresholds, the catch-all category
-        dropped where another passes, then at least one category per row (the most
-        probable when none passes)."""
+        dropped where another passes, then, when the taxonomy has a fallback category
+        (the catch-all, or ``other``), at least one category per row (the most
+        probable when none passes); without one, a row where none passes stays empty."""
         self._check_fitted()
         Y = (proba >= self.thresholds_).astype(int)
         if self.catch_all in self.classes_:
             j = int(np.flatnonzero(self.classes_ == self.catch_all)[0])
             Y[Y.sum(axis=1) > Y[:, j], j] = 0
-        empty = Y.sum(axis=1) == 0
-        Y[np.flatnonzero(empty), proba[empty].argmax(axis=1)] = 1
+        if self.catch_all in self.classes_ or OTHER in self.classes_:
+            empty = Y.sum(axis=1) == 0
+            Y[np.flatnonzero(empty), proba[empty].argmax(axis=1)] = 1
         return Y
 
     def predict(self, X: Sequence[object]) -> np.ndarray:
-        """Indicator matrix ``(n_comments, n_categories)``; at least one 1 per row."""
+        """Indicator matrix ``(n_comments, n_categories)``; at least one 1 per row when
+        the taxonomy has a fallback category (see :meth:`decide`)."""
         return self.decide(self.predict_proba(X))
+
+    def score(self, X: Sequence[object], y, sample_weight=None) -> float:
+        """Subset accuracy: the share of comments whose predicted categories are exactly
+        the true ones (scikit-learn's multi-label accuracy); 0.0 for no comments.
+
+        Parameters
+        ----------
+        y : iterable
+            The true categories, as ``fit`` takes them (names per comment) or as
+            ``predict`` returns them (an indicator matrix, columns in ``classes_``).
+        sample_weight : array-like, optional
+            Weight of each comment.
+
+        Raises
+        ------
+        InputError (a ValueError)
+            When ``y`` is neither (see :meth:`fit`).
+        """
+        self._check_fitted()
+        docs = as_documents(X)
+        truth = _label_sets(y, len(docs), self.classes_ if hasattr(self, "classes_") else None)
+        hits = [set(p) == set(t) for p, t in zip(self.predict_labels(docs), truth)]
+        return float(np.average(hits, weights=sample_weight)) if hits else 0.0
 
     def predict_labels(self, X: Sequence[object]) -> list[list[str]]:
         """The category names of each comment, most probable first."""

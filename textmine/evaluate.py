@@ -25,14 +25,21 @@ def label_metrics(true: Sequence[Mapping[str, int | None]], pred: Sequence[Mappi
         ``per_category`` (precision, recall, f1, support of each category), ``micro_f1``
         and ``macro_f1`` over categories, ``category_polarity_f1`` (F1 over
         (comment, category, polarity) triples, counted only where the gold polarity is
-        known) and ``n`` (comments).
+        known), ``complaints_as_praise`` (of the (comment, category) pairs labelled
+        -1 that are predicted, the share predicted 1), ``praise_as_complaints`` (the
+        same for pairs labelled 1 and predicted -1) and ``n`` (comments).
     """
     if len(true) != len(pred):
         raise ValueError(f"{len(true)} gold label sets but {len(pred)} predictions")
     cats = sorted({c for labels in list(true) + list(pred) for c in labels})
     counts = {c: [0, 0, 0] for c in cats}
     triple = [0, 0, 0]
+    flips = {-1: [0, 0], 1: [0, 0]}  # gold polarity -> [found, found with the opposite polarity]
     for gold, guess in zip(true, pred):
+        for c, p in gold.items():
+            if p in flips and c in guess:
+                flips[p][0] += 1
+                flips[p][1] += guess[c] == -p
         for c in cats:
             g, h = c in gold, c in guess
             counts[c][0] += g and h
@@ -55,6 +62,8 @@ def label_metrics(true: Sequence[Mapping[str, int | None]], pred: Sequence[Mappi
         "micro_recall": _prf(*total)["recall"],
         "macro_f1": round(sum(supported) / len(supported), 4) if supported else 0.0,
         "category_polarity_f1": _prf(*triple)["f1"],
+        "complaints_as_praise": round(flips[-1][1] / flips[-1][0], 4) if flips[-1][0] else 0.0,
+        "praise_as_complaints": round(flips[1][1] / flips[1][0], 4) if flips[1][0] else 0.0,
         "per_category": per,
     }
 
@@ -105,31 +114,52 @@ def evaluate_model(model, texts: Sequence[object], labels: Sequence[Mapping[str,
 
 def compare_models(old, new, texts: Sequence[object], labels: Sequence[Mapping[str, int | None]], *,
                    tolerance: float = 0.01, category_drop: float = 0.05, min_support: int = 20) -> dict:
-    """Measure two models on the same labelled comments, side by side.
+    """Measure two models on the same labelled comments, side by side, over the
+    categories both know.
 
-    The verdict is ``"worse"`` when the new model's micro-F1 is more than ``tolerance``
-    below the old one's, or any category with at least ``min_support`` examples loses
-    more than ``category_drop`` F1; ``"better"`` when its micro-F1 is more than
-    ``tolerance`` above; otherwise ``"same"``.
+    Only the shared categories are scored, in the gold labels and in both models'
+    predictions alike: a category one model lacks would otherwise count as all misses
+    for it. When the categories differ, ``warnings`` says so and lists them; when none
+    is shared, the verdict is ``"not comparable"``. Otherwise the verdict is
+    ``"worse"`` when the new model's micro-F1 is more than ``tolerance`` below the old
+    one's, or any category with at least ``min_support`` examples loses more than
+    ``category_drop`` F1; ``"better"`` when its micro-F1 is more than ``tolerance``
+    above; otherwise ``"same"``.
 
     Returns
     -------
     dict
-        ``old`` and ``new`` (each from :func:`label_metrics`), ``per_category`` rows
-        (category, support, old F1, new F1, change), ``verdict`` and ``reasons``.
+        ``shared``, ``only_old`` and ``only_new`` (category names, sorted), ``old`` and
+        ``new`` (each from :func:`label_metrics` on the shared categories),
+        ``per_category`` rows (category, support, old F1, new F1, change), ``verdict``,
+        ``reasons`` and ``warnings`` (one line each).
     """
-    a = label_metrics(labels, [r.categories for r in old.analyze(texts)])
-    b = label_metrics(labels, [r.categories for r in new.analyze(texts)])
+    from .errors import CATEGORIES_DIFFER, NO_SHARED_CATEGORIES
+
+    in_old, in_new = set(old.categories), set(new.categories)
+    shared, only_old, only_new = sorted(in_old & in_new), sorted(in_old - in_new), sorted(in_new - in_old)
+    warnings = []
+    if only_old or only_new:
+        warnings.append((CATEGORIES_DIFFER if shared else NO_SHARED_CATEGORIES).format(
+            only_old=", ".join(only_old) or "none", only_new=", ".join(only_new) or "none",
+            shared=", ".join(shared)))
+
+    def restrict(rows):
+        return [{c: p for c, p in row.items() if c in in_old and c in in_new} for row in rows]
+
+    gold = restrict(labels)
+    a = label_metrics(gold, restrict(r.categories for r in old.analyze(texts)))
+    b = label_metrics(gold, restrict(r.categories for r in new.analyze(texts)))
     rows, reasons = [], []
-    for cat in sorted(set(a["per_category"]) | set(b["per_category"])):
-        fa = a["per_category"].get(cat, {}).get("f1", 0.0)
-        fb = b["per_category"].get(cat, {}).get("f1", 0.0)
-        support = max(a["per_category"].get(cat, {}).get("support", 0), b["per_category"].get(cat, {}).get("support", 0))
+    for cat in shared:
+        fa, fb = a["per_category"].get(cat, {}).get("f1", 0.0), b["per_category"].get(cat, {}).get("f1", 0.0)
+        support = a["per_category"].get(cat, {}).get("support", 0)
         rows.append({"category": cat, "support": support, "old_f1": fa, "new_f1": fb, "change": round(fb - fa, 4)})
         if support >= min_support and fa - fb > category_drop:
             reasons.append(f"{cat} F1 fell from {fa:.3f} to {fb:.3f}")
     delta = b["micro_f1"] - a["micro_f1"]
     if delta < -tolerance:
         reasons.insert(0, f"micro-F1 fell from {a['micro_f1']:.4f} to {b['micro_f1']:.4f}")
-    verdict = "worse" if reasons else "better" if delta > tolerance else "same"
-    return {"old": a, "new": b, "per_category": rows, "verdict": verdict, "reasons": reasons}
+    verdict = "not comparable" if not shared else "worse" if reasons else "better" if delta > tolerance else "same"
+    return {"shared": shared, "only_old": only_old, "only_new": only_new, "old": a, "new": b,
+            "per_category": rows, "verdict": verdict, "reasons": reasons, "warnings": warnings}

@@ -8,18 +8,18 @@ features by their naive-Bayes log-count ratios for a binary label.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from itertools import repeat
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
 
+from ._estimator import BaseEstimator, TransformerMixin
 from .errors import NotFittedError
 from .segment import Document, default_segmenter
 
 __all__ = ["DocumentVectorizer", "NBScaling", "ClauseCounts", "share_clause_counts", "as_documents", "word_ngrams",
-           "char_ngrams", "count_ngrams", "tfidf_of_counts"]
+           "char_ngrams", "count_ngrams", "tfidf_of_counts", "char_gram_codes", "char_gram_ids"]
 
 
 def as_documents(X: Sequence[object]) -> list[Document]:
@@ -88,8 +88,10 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
         return state
 
     def _vectorizers(self):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         common = dict(lowercase=False, min_df=self.min_df, max_features=self.max_features,
-                      sublinear_tf=True, dtype=__import__("numpy").float32)
+                      sublinear_tf=True, dtype=np.float32)
         words = TfidfVectorizer(analyzer=_word_analyzer, **common)
         chars = TfidfVectorizer(analyzer=_char_analyzer, **common) if self.use_chars else None
         return words, chars
@@ -104,10 +106,13 @@ class DocumentVectorizer(TransformerMixin, BaseEstimator):
         return self
 
     def fit_transform(self, X, y=None):
-        """Fit and return the feature matrix of ``X`` (CSR, float32)."""
+        """Fit and return the feature matrix of ``X`` (CSR, float32). A refit forgets the
+        clause counts of the earlier vocabularies (and leaves a cache shared with other
+        vectorizers to them)."""
         import scipy.sparse as sp
 
         docs = as_documents(X)
+        self.__dict__.pop("_clause_counts", None)
         self.words_, self.chars_ = self._vectorizers()
         parts = [self.words_.fit_transform(docs)]
         if self.chars_ is not None:
@@ -187,15 +192,19 @@ class NBScaling(TransformerMixin, BaseEstimator):
         return X.multiply(self.ratio_).tocsr()
 
 
-def share_clause_counts(vectorizers: Sequence[DocumentVectorizer]) -> None:
+def share_clause_counts(vectorizers: Sequence[DocumentVectorizer], *, index: dict | None = None) -> "ClauseCounts | None":
     """Let fitted vectorizers that read the same comments (a model's classifier,
     sentiment scorer and polarity model) keep one clause cache: each new clause is then
-    cut into n-grams and looked up once for all of them. Results do not change."""
+    cut into n-grams and looked up once for all of them. Results do not change. Returns
+    the shared cache (None when no vectorizer keeps one); ``index`` is what its
+    :meth:`ClauseCounts.index` gave for the same vectorizers, saved with them."""
     members = [v for v in vectorizers if v is not None and hasattr(v, "words_") and v.cache_size]
-    if members:
-        shared = ClauseCounts(members, min(v.cache_size for v in members))
-        for v in members:
-            v.__dict__["_clause_counts"] = shared
+    if not members:
+        return None
+    shared = ClauseCounts(members, min(v.cache_size for v in members), index=index)
+    for v in members:
+        v.__dict__["_clause_counts"] = shared
+    return shared
 
 
 class ClauseCounts:
@@ -206,15 +215,30 @@ class ClauseCounts:
     clause), and feedback repeats its clauses, so each clause is counted once. A new
     clause's n-grams are looked up in the union of the members' vocabularies, then
     mapped to each member's columns.
+
+    Safe to share between threads: :meth:`lookup` holds a lock while it reads and grows
+    the cache, and hands back matrices that are never changed afterwards (new clauses
+    go into new matrices), so a call made while another empties the cache keeps its own.
     """
 
-    def __init__(self, members: Sequence[DocumentVectorizer], size: int):
+    def __init__(self, members: Sequence[DocumentVectorizer], size: int, *, index: dict | None = None):
         self.members = list(members)
         self.size = size
-        self.kinds = []  # (analyzer, union vocabulary, each member's column of each union id or -1)
-        self.widths = []  # each member's number of columns of each kind
+        self._lock = threading.Lock()
+        # (analyzer, union vocabulary (None for characters of a saved index: their codes
+        # serve), each member's column of each union id or -1)
+        self.kinds = []
         fitted = [m._fitted_vectorizers() for m in self.members]
-        for kind, analyzer in enumerate((_word_analyzer, _char_analyzer)):
+        # each member's number of columns of each kind (the length of its IDF weights)
+        self.widths = [[len(f[kind]._tfidf.idf_) if len(f) > kind else 0 for f in fitted] for kind in range(2)]
+        analyzers = (_word_analyzer, _char_analyzer)
+        if index is not None and index["widths"] == self.widths and "char_codes" in index:
+            self.kinds = [(analyzer, union, list(columns))
+                          for analyzer, union, columns in zip(analyzers, index["unions"], index["columns"])]
+            self._char_codes = tuple(index["char_codes"])
+            self.clear()
+            return
+        for kind, analyzer in enumerate(analyzers):
             vocabularies = [f[kind].vocabulary_ if len(f) > kind else {} for f in fitted]
             largest = max(vocabularies, key=len)
             # ids of the largest vocabulary's n-grams are its columns; a copy only when others add to it
@@ -224,7 +248,7 @@ class ClauseCounts:
                 union.update(zip(new, range(len(union), len(union) + len(new))))
             columns = []
             for vocabulary in vocabularies:
-                column = np.full(len(union), -1, np.int64)
+                column = np.full(len(union), -1, np.int32)
                 if vocabulary is largest:
                     column[:len(largest)] = np.arange(len(largest))
                 else:
@@ -232,8 +256,23 @@ class ClauseCounts:
                         np.fromiter(vocabulary.values(), np.int64, len(vocabulary))
                 columns.append(column)
             self.kinds.append((analyzer, union, columns))
-            self.widths.append([len(v) for v in vocabularies])
         self.clear()
+
+    def _codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The character n-grams of the union vocabulary as sorted codes (see
+        :func:`char_gram_codes`) and their union ids, built on first use."""
+        codes = self.__dict__.get("_char_codes")
+        if codes is None:
+            codes = self._char_codes = char_gram_codes(self.kinds[1][1])
+        return codes
+
+    def index(self) -> dict:
+        """What the constructor builds from the members' vocabularies (the union of the
+        word n-gram vocabularies, the character n-grams' codes, each member's column of
+        each union id, the widths they were built for), to be saved with the members and
+        given back as ``index``: a loaded model then need not build it again."""
+        return {"unions": [self.kinds[0][1], None], "columns": [columns for _, _, columns in self.kinds],
+                "widths": self.widths, "char_codes": list(self._codes())}
 
     def clear(self) -> None:
         """Forget every clause."""
@@ -249,6 +288,10 @@ class ClauseCounts:
     def lookup(self, docs: list[Document], member: DocumentVectorizer) -> tuple[list[int], list]:
         """The row of each clause of ``docs`` in order, counting the clauses not seen
         before, and ``member``'s count matrices (word n-grams, then characters if used)."""
+        with self._lock:
+            return self._lookup(docs, member)
+
+    def _lookup(self, docs: list[Document], member: DocumentVectorizer) -> tuple[list[int], list]:
         if sum(len(doc.clauses) for doc in docs) + len(self.tokens) > self.size:
             self.clear()
         rows, known, picked, missing = self.rows, self.tokens, [], []
@@ -274,14 +317,67 @@ class ClauseCounts:
         import scipy.sparse as sp
 
         for kind, (analyzer, union, columns) in enumerate(self.kinds):
-            if not union:
+            if not len(columns[0]):  # no member has n-grams of this kind
                 continue
-            found, bounds = _vocabulary_indices(clauses, analyzer, union)
+            if analyzer is _char_analyzer:  # all clauses at once, in numpy
+                found, bounds = char_gram_ids([clause.text for clause in clauses], *self._codes())
+            else:
+                found, bounds = _vocabulary_indices(clauses, analyzer, union)
             inside = found >= 0
             for matrices, column, width in zip(self.matrices, columns, self.widths[kind]):
                 mapped = np.full(len(found), -1, np.int64)
                 mapped[inside] = column[found[inside]]
                 matrices[kind] = sp.vstack([matrices[kind], _count_matrix(mapped, bounds, width)], format="csr")
+
+
+def _code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The code points of ``texts`` end to end (int64, two zeros after the last) and the
+    length of each text."""
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    points = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
+    return np.concatenate([points.astype(np.int64), np.zeros(2, np.int64)]), lengths
+
+
+def char_gram_codes(vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The 1- to 3-character n-grams of ``vocabulary`` as int64 codes, sorted, and their
+    ids. A code packs the n-gram's code points (21 bits each, the first highest, a
+    missing one 0), so two n-grams have the same code only when they are the same; an
+    n-gram holding U+0000 or longer than 3 is left out (:func:`char_gram_ids` never
+    finds one)."""
+    grams = list(vocabulary)
+    ids = np.fromiter(vocabulary.values(), np.int64, len(grams))
+    points, lengths = _code_points(grams)
+    starts = np.cumsum(lengths) - lengths
+    first, second, third = (np.where(lengths > k, points[np.minimum(starts + k, len(points) - 1)], 0) for k in range(3))
+    codes = first << 42 | second << 21 | third
+    keep = (lengths >= 1) & (lengths <= 3) & ((first != 0) & ((second != 0) | (lengths < 2)) & ((third != 0) | (lengths < 3)))
+    order = np.argsort(codes[keep], kind="stable")
+    return codes[keep][order], ids[keep][order]
+
+
+def char_gram_ids(texts: list[str], codes: np.ndarray, ids: np.ndarray):
+    """What :func:`_vocabulary_indices` gives for the character 1-3-grams of each text
+    (the id of every n-gram, -1 when not in the vocabulary, and where each text's
+    n-grams end), for all texts at once: each text's n-grams are packed as in
+    :func:`char_gram_codes` and looked up by binary search. A text's n-grams come in
+    another order (that of their start, then their length) with a -1 wherever an
+    n-gram would run past the text's end; counts do not change."""
+    points, lengths = _code_points(texts)
+    n = len(points) - 2
+    ends = np.repeat(np.cumsum(lengths), lengths)
+    grams = np.empty((n, 3), np.int64)
+    grams[:, 0] = points[:n] << 42
+    grams[:, 1] = grams[:, 0] | points[1:n + 1] << 21
+    grams[:, 2] = grams[:, 1] | points[2:n + 2]
+    fits = np.arange(n)[:, None] + np.arange(1, 4) <= ends[:, None]
+    if not points[:n].all():  # an n-gram holding U+0000 is never in the vocabulary
+        zero = points == 0
+        fits &= ~np.column_stack([zero[:n], zero[:n] | zero[1:n + 1], zero[:n] | zero[1:n + 1] | zero[2:n + 2]])
+    grams = grams.ravel()
+    where = np.minimum(np.searchsorted(codes, grams), max(len(codes) - 1, 0))
+    hit = fits.ravel() & (codes[where] == grams) if len(codes) else np.zeros(len(grams), bool)
+    found = np.where(hit, ids[where] if len(ids) else -1, -1)
+    return found, np.concatenate([[0], np.cumsum(lengths * 3)]).tolist()
 
 
 def _vocabulary_indices(docs: Sequence, analyzer, vocabulary: dict[str, int]):
@@ -318,11 +414,17 @@ def count_ngrams(docs: Sequence, analyzer, vocabulary: dict[str, int]):
 
 def tfidf_of_counts(vectorizer, counts):
     """What ``vectorizer`` (a fitted sublinear, l2-normalised TfidfVectorizer) makes of raw
-    counts: 1 + log(tf), times idf, rows scaled to unit length."""
-    from sklearn.preprocessing import normalize
+    counts: 1 + log(tf), times idf, rows scaled to unit length. Reads only the fitted
+    weights (``vectorizer._tfidf.idf_``, the array behind its ``idf_``), so that a model
+    loaded from a file predicts without building scikit-learn's objects."""
+    import scipy.sparse as sp
 
-    counts = counts.astype(np.float32)
+    counts = sp.csr_matrix(counts, dtype=np.float32, copy=True)
     np.log(counts.data, counts.data)
     counts.data += 1
-    counts = counts.multiply(vectorizer.idf_.astype(np.float32)).tocsr()
-    return normalize(counts, norm="l2", copy=False)
+    counts.data *= np.asarray(vectorizer._tfidf.idf_, np.float32)[counts.indices]
+    row = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+    norms = np.sqrt(np.bincount(row, weights=counts.data.astype(np.float64) ** 2, minlength=counts.shape[0]))
+    norms[norms == 0] = 1
+    counts.data /= norms[row].astype(np.float32)
+    return counts

@@ -20,7 +20,7 @@ import re
 import threading
 import unicodedata
 
-__all__ = ["normalise_text", "to_simplified", "MASK_TOKENS"]
+__all__ = ["normalise_text", "mask_personal_data", "to_simplified", "MASK_TOKENS"]
 
 MASK_TOKENS = ("URL", "EMAIL", "IDNO", "PHONE")
 
@@ -80,6 +80,23 @@ def _as_text(value: object) -> str:
     return ""  # None, NaN, numbers and other non-text values carry no comment
 
 
+def mask_personal_data(text: str) -> str:
+    """Replace URLs, e-mail addresses, ID-card numbers and mobile numbers in ``text`` by
+    ``URL``, ``EMAIL``, ``IDNO`` and ``PHONE`` (with a space either side), leaving the
+    rest as it is. Full-width digits and letters are seen only after NFKC, as
+    :func:`normalise_text` applies it first."""
+    # each mask runs only when its cheap precondition holds: most comments need none
+    lowered = text.lower()
+    if "http" in lowered or "www." in lowered:
+        text = _URL.sub(" URL ", text)
+    if "@" in text:
+        text = _EMAIL.sub(" EMAIL ", text)
+    if _THREE_DIGITS.search(text):
+        text = _IDNO.sub(" IDNO ", text)
+        text = _PHONE.sub(" PHONE ", text)
+    return text
+
+
 def normalise_text(value: object) -> str:
     """Return the normalised form of one comment.
 
@@ -101,14 +118,5 @@ def normalise_text(value: object) -> str:
         text = _CONTROL.sub("", text.replace("\t", " ").replace("\r", " ").replace("\n", " "))
     text = unicodedata.normalize("NFKC", text)
     text = to_simplified(text)
-    # each mask runs only when its cheap precondition holds: most comments need none
-    lowered = text.lower()
-    if "http" in lowered or "www." in lowered:
-        text = _URL.sub(" URL ", text)
-    if "@" in text:
-        text = _EMAIL.sub(" EMAIL ", text)
-    if _THREE_DIGITS.search(text):
-        text = _IDNO.sub(" IDNO ", text)
-        text = _PHONE.sub(" PHONE ", text)
-    text = _REPEATED_PUNCT.sub(r"\1", text)
+    text = _REPEATED_PUNCT.sub(r"\1", mask_personal_data(text))
     return _SPACES.sub(" ", text).strip()
