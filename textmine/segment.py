@@ -79,22 +79,32 @@ def load_word_list(source: str | Path | Iterable[str] | None) -> list[str]:
     InputError
         When the file is not UTF-8, naming the file and line.
     """
-    from .errors import InputError
-
     if source is None:
         return []
     if isinstance(source, (str, Path)):
-        words = []
-        with open(source, "rb") as f:
-            for lineno, raw in enumerate(f, 1):
-                try:
-                    line = raw.decode("utf-8-sig").strip()
-                except UnicodeDecodeError:
-                    raise InputError("not UTF-8 text", path=str(source), row=lineno) from None
-                if line and not line.startswith("#"):
-                    words.append(line)
-        return words
+        return list(_dictionary_lines(source))
     return [str(w).strip() for w in source if str(w).strip()]
+
+
+def _dictionary_lines(path: str | Path):
+    """The stripped lines of a UTF-8 word-list or dictionary file, blank lines and ``#``
+    comments left out.
+
+    Raises
+    ------
+    InputError
+        When the file is not UTF-8, naming the file and line.
+    """
+    from .errors import InputError
+
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8-sig").strip()
+            except UnicodeDecodeError:
+                raise InputError("not UTF-8 text", path=str(path), row=lineno) from None
+            if line and not line.startswith("#"):
+                yield line
 
 
 _tokenizer_lock = threading.RLock()
@@ -162,18 +172,9 @@ def _load_user_dict(tokenizer, path: str) -> None:
     """Add the words of a jieba dictionary file (``word [freq] [tag]`` a line, ``#``
     comments) to an rjieba tokenizer, as ``jieba.Tokenizer.load_userdict`` does: a word
     without a frequency gets the one that keeps it whole."""
-    from .errors import InputError
-
-    with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            try:
-                line = raw.decode("utf-8-sig").strip()
-            except UnicodeDecodeError:
-                raise InputError("not UTF-8 text", path=str(path), row=lineno) from None
-            if not line or line.startswith("#"):
-                continue
-            word, freq, tag = _USER_DICT_LINE.match(line).groups()
-            tokenizer.add_word(word, int(freq) if freq else None, tag.strip() if tag else None)
+    for line in _dictionary_lines(path):
+        word, freq, tag = _USER_DICT_LINE.match(line).groups()
+        tokenizer.add_word(word, int(freq) if freq else None, tag.strip() if tag else None)
 
 
 def clear_tokenizer_cache() -> None:
