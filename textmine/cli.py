@@ -40,6 +40,12 @@ def _c_value(text: str) -> float | str:
 _TRUST_PICKLE_HELP = "also load a model of the old pickle format, which can run code: only files you trust"
 
 
+def _model_options(p: argparse.ArgumentParser, when: str = "") -> None:
+    """``--model`` (``when``: for which inputs it is read) and ``--trust-pickle``."""
+    p.add_argument("--model", type=Path, help=f"model file{when} (default: the shipped model)")
+    p.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
+
+
 def _input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--text-col", help="column holding the comments (default: found by name: text, review, 评论 ...)")
     p.add_argument("--format", choices=["csv", "tsv", "jsonl", "xlsx", "parquet"], help="input format (default: from the extension)")
@@ -96,8 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("classify", help="add categories, sentiment and evidence to every comment of a file")
     p.add_argument("input", type=Path)
     p.add_argument("-o", "--output", type=Path, help="output file (default: INPUT.classified.csv); format from its extension")
-    p.add_argument("--model", type=Path, help="model file (default: the shipped model)")
-    p.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
+    _model_options(p)
     p.add_argument("--sentiment", choices=["model", "snownlp"], default="model", help="comment sentiment scorer")
     p.add_argument("--chunk-size", type=int, default=2_000, help="rows handed to a worker at a time")
     p.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
@@ -123,8 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("summarize", help="Pareto of complaints, pain points, trends, word clouds and report.html")
     p.add_argument("input", type=Path, help="a raw dump, or the output of classify")
     p.add_argument("-o", "--output", type=Path, required=True, help="folder for the report and tables")
-    p.add_argument("--model", type=Path, help="model file, when INPUT is not classified yet (default: the shipped model)")
-    p.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
+    _model_options(p, ", when INPUT is not classified yet")
     p.add_argument("--date-col", help="column of dates: adds the trend and alerts")
     p.add_argument("--group-col", help="column of stores, products or channels: adds complaints per group")
     p.add_argument("--keep-all", action="store_true", help="keep duplicates and meaningless comments in the statistics")
@@ -141,8 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("before", type=Path, help="BEFORE dump (raw or classified), or the one dump to cut with --split")
     p.add_argument("after", type=Path, nargs="?", help="AFTER dump (raw or classified)")
     p.add_argument("-o", "--output", type=Path, required=True, help="folder for diff.csv, the tables and report.html")
-    p.add_argument("--model", type=Path, help="model file, for inputs not classified yet (default: the shipped model)")
-    p.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
+    _model_options(p, ", for inputs not classified yet")
     p.add_argument("--group-col", help="column of stores, products or channels: adds the comparison per group")
     p.add_argument("--date-col", help="with one input: column of dates to cut it at --split")
     p.add_argument("--split", metavar="YYYY-MM-DD", help="with one input: rows dated before this are BEFORE")
@@ -195,16 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=200, help="how many comments")
     p.add_argument("-o", "--output", type=Path, required=True,
                    help="CSV to fill in (labels column pre-filled), or .json for Label Studio tasks")
-    p.add_argument("--model", type=Path, help="model file (default: the shipped model)")
-    p.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
+    _model_options(p)
     p.add_argument("--seed", type=int, default=0, help="random seed of the draw")
     p.add_argument("--quiet", action="store_true", help="no message on stderr")
     _input_options(p)
 
     p = verbs.add_parser("evaluate", help="measure a model on labelled comments")
     p.add_argument("corpus", type=Path)
-    p.add_argument("--model", type=Path, help="model file (default: the shipped model)")
-    p.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
+    _model_options(p)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     _input_options(p)
     _label_options(p)
@@ -214,10 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     p.add_argument("--port", type=int, default=8000, help="port to listen on")
     p.add_argument("--workers", type=int, default=1, help="worker processes, each loading the model once")
-    p.add_argument("--model", type=Path, help="model file (default: the shipped model)")
+    _model_options(p)
     p.add_argument("--max-texts", type=int, default=1000, help="most texts in one request (more: 413)")
     p.add_argument("--max-body-mb", type=float, default=2, help="largest request body in MiB (larger: 413)")
-    p.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
     p.add_argument("--no-access-log", action="store_true", help="no log line per request")
     return parser
 
